@@ -1,0 +1,117 @@
+import { parse as parseYaml, YAMLParseError } from "yaml";
+import { z } from "zod";
+
+/** Where a repository keeps its deploybot settings, read from its default branch. */
+export const REPO_CONFIG_PATH = ".github/deploybot.yml";
+
+const name = z
+  .string()
+  .regex(/^[a-z][a-z0-9_-]{0,39}$/, "use lowercase letters, digits, '-' or '_', starting with a letter");
+
+const slackId = z.string().regex(/^[UWS][A-Z0-9]{2,}$/, "expected a Slack user (U…/W…) or user-group (S…) id");
+
+/** `30m`, `24h`, `7d`, or `never`; parsed into milliseconds (`null` for never). */
+export const Duration = z.union([
+  z.literal("never").transform(() => null),
+  z
+    .string()
+    .regex(/^\d+(s|m|h|d)$/, "expected a duration such as 30m, 24h, 7d, or never")
+    .transform((text) => {
+      const amount = Number(text.slice(0, -1));
+      const unit = text.slice(-1) as "s" | "m" | "h" | "d";
+      return amount * { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[unit];
+    }),
+]);
+
+export const ComponentConfig = z.strictObject({
+  paths: z.array(z.string().min(1)).min(1, "list at least one glob"),
+  workflow: z.string().regex(/^[\w.-]+\.ya?ml$/, "expected a workflow file name such as deploy-backend.yml"),
+});
+
+export const EnvironmentConfig = z.strictObject({
+  name,
+  approval: z.enum(["required", "not_required"]).default("not_required"),
+  approvers: z.array(slackId).default([]),
+  approval_expires_after: Duration.prefault("24h"),
+  rollback_approval: z.enum(["required", "not_required"]).optional(),
+  deploy_timeout: Duration.prefault("30m"),
+  required_contexts: z.array(z.string()).optional(),
+});
+
+export const RepoConfigSchema = z
+  .strictObject({
+    branch: z.string().min(1).default("main"),
+    components: z
+      .record(name, ComponentConfig)
+      .refine((components) => Object.keys(components).length > 0, "define at least one component"),
+    environments: z.array(EnvironmentConfig).min(1, "list at least one environment, in promotion order"),
+    slack: z.strictObject({ channel: z.string().regex(/^[CGD][A-Z0-9]{2,}$/, "expected a channel id") }).optional(),
+    users: z.record(z.string(), z.string().regex(/^[UW][A-Z0-9]{2,}$/, "expected a Slack user id")).default({}),
+  })
+  .superRefine((config, ctx) => {
+    const seen = new Set<string>();
+    config.environments.forEach((environment, index) => {
+      if (seen.has(environment.name)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["environments", index, "name"],
+          message: `duplicate environment "${environment.name}"`,
+        });
+      }
+      seen.add(environment.name);
+      if (environment.approval === "required" && environment.approvers.length === 0) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["environments", index, "approvers"],
+          message: "approval: required needs at least one approver (Slack user or user-group id)",
+        });
+      }
+    });
+  });
+
+export type RepoConfig = z.output<typeof RepoConfigSchema>;
+export type EnvironmentSettings = RepoConfig["environments"][number];
+
+export class RepoConfigError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problems: string[],
+  ) {
+    super(`${file} is invalid:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "RepoConfigError";
+  }
+}
+
+function fieldPath(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return "(top level)";
+  return path
+    .map((part, index) => (typeof part === "number" ? `[${part}]` : `${index === 0 ? "" : "."}${String(part)}`))
+    .join("");
+}
+
+/** Parses the text of `.github/deploybot.yml`; every problem names the file and the field. */
+export function parseRepoConfig(text: string, file = REPO_CONFIG_PATH): RepoConfig {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text, { prettyErrors: true });
+  } catch (error) {
+    const message = error instanceof YAMLParseError ? error.message.split("\n")[0] : String(error);
+    throw new RepoConfigError(file, [`not valid YAML: ${message}`]);
+  }
+  const result = RepoConfigSchema.safeParse(raw ?? {});
+  if (!result.success) {
+    throw new RepoConfigError(
+      file,
+      result.error.issues.map((issue) => `${fieldPath(issue.path)}: ${issue.message}`),
+    );
+  }
+  return result.data;
+}
+
+export function environmentIndex(config: RepoConfig, environment: string): number {
+  return config.environments.findIndex((e) => e.name === environment);
+}
+
+export function lastEnvironment(config: RepoConfig): EnvironmentSettings {
+  return config.environments[config.environments.length - 1]!;
+}

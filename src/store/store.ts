@@ -1,0 +1,135 @@
+import type { NewEvent, Thread, ThreadEvent, ThreadStatus } from "../thread/events.js";
+
+/**
+ * Durable state behind one async interface, implemented for SQLite (embedded default) and designed
+ * for PostgreSQL (several replicas): every write that two workers could race on is conditional.
+ */
+
+export type InboxSource = "github" | "slack" | "api" | "internal";
+
+export interface InboxEntryInput {
+  /** Unique per delivery: `X-GitHub-Delivery`, Slack's event id, an API request id. */
+  deliveryId: string;
+  source: InboxSource;
+  /** The event name, e.g. `pull_request.closed`, `deployment_status.created`. */
+  kind: string;
+  payload: unknown;
+}
+
+export interface InboxEntry extends InboxEntryInput {
+  id: number;
+  attempts: number;
+  receivedAt: string;
+}
+
+export interface ThreadSummary {
+  id: string;
+  repo: string;
+  installationId: number;
+  title: string;
+  status: ThreadStatus;
+  waitingOn: string | null;
+  createdAt: string;
+  updatedAt: string;
+  lastSeq: number;
+}
+
+export interface NewThread {
+  id: string;
+  repo: string;
+  installationId: number;
+  title: string;
+}
+
+export interface LockHolder {
+  threadId: string;
+  /** seq of the thread's `deploy_authorized` event. */
+  stepSeq: number;
+}
+
+export interface Lock extends LockHolder {
+  key: string;
+  acquiredAt: string;
+}
+
+export interface DeploymentRecord {
+  deploymentId: number;
+  repo: string;
+  component: string;
+  environment: string;
+  sha: string;
+  threadId: string;
+  stepSeq: number;
+  runId: number | null;
+  state: "pending" | "success" | "failure";
+  createdAt: string;
+  finishedAt: string | null;
+}
+
+export class AppendConflictError extends Error {
+  readonly status = 409;
+  constructor(
+    readonly threadId: string,
+    readonly expectedSeq: number,
+    readonly actualSeq: number,
+  ) {
+    super(`thread ${threadId} moved on: expected last seq ${expectedSeq}, found ${actualSeq}`);
+    this.name = "AppendConflictError";
+  }
+}
+
+export interface Store {
+  /** Creates tables if needed. Safe to call on every start. */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+
+  // Inbox: verified requests, stored before they are answered.
+  /** Returns false when the delivery id was seen before (a redelivery): nothing is stored. */
+  enqueue(entry: InboxEntryInput, now: Date): Promise<boolean>;
+  /**
+   * Claims the oldest entry that is due and not leased (or whose lease expired), leasing it to
+   * `workerId` until `now + leaseMs`, and increments its attempts.
+   */
+  claimInbox(workerId: string, now: Date, leaseMs: number): Promise<InboxEntry | null>;
+  /** Marks a claimed entry handled (`done`) or given up on (`dead`, with the error). */
+  finishInbox(id: number, outcome: "done" | "dead", note: string | null, now: Date): Promise<void>;
+  /** Releases a claimed entry to be retried at `retryAt`, recording the error. */
+  retryInbox(id: number, error: string, retryAt: Date): Promise<void>;
+  inboxCounts(): Promise<Record<"queued" | "done" | "dead", number>>;
+
+  // Threads and their append-only events.
+  /** Creates the thread with its first events; returns false if a thread with that id exists. */
+  createThread(thread: NewThread, events: NewEvent[], now: Date): Promise<boolean>;
+  getThread(id: string): Promise<Thread | null>;
+  getThreadSummary(id: string): Promise<ThreadSummary | null>;
+  /**
+   * Appends events after `expectedSeq` (the seq of the last event the caller saw) and updates the
+   * thread's derived status. Throws AppendConflictError when another writer appended first.
+   */
+  appendEvents(threadId: string, expectedSeq: number, events: NewEvent[], now: Date): Promise<ThreadEvent[]>;
+  listThreads(filter: { status?: ThreadStatus[]; repo?: string; limit?: number }): Promise<ThreadSummary[]>;
+  /** Threads deferred on a lock key (status waiting_for_lock), oldest first. */
+  threadsWaitingFor(waitingOn: string): Promise<ThreadSummary[]>;
+
+  // Locks: one running deploy per repository, component and environment.
+  /** Takes the lock if free (or already held by this holder); otherwise returns the current holder. */
+  acquireLock(key: string, holder: LockHolder, now: Date): Promise<{ acquired: true } | { acquired: false; holder: Lock }>;
+  getLock(key: string): Promise<Lock | null>;
+  /** Releases the lock only if `threadId` holds it. */
+  releaseLock(key: string, threadId: string): Promise<void>;
+  listLocks(): Promise<Lock[]>;
+
+  // Deployments deploybot created: correlation of results, and deploy history.
+  recordDeployment(record: Omit<DeploymentRecord, "state" | "finishedAt" | "runId">, now: Date): Promise<void>;
+  setDeploymentRun(deploymentId: number, runId: number): Promise<void>;
+  /** Sets the final state once; returns false if it was already final. */
+  finishDeployment(deploymentId: number, state: "success" | "failure", now: Date): Promise<boolean>;
+  getDeployment(deploymentId: number): Promise<DeploymentRecord | null>;
+  getDeploymentByRun(runId: number): Promise<DeploymentRecord | null>;
+  findDeploymentForStep(threadId: string, stepSeq: number): Promise<DeploymentRecord | null>;
+  /** Successful deployments for a repository, newest first. */
+  successfulDeployments(
+    repo: string,
+    filter: { component?: string; environment?: string; limit?: number },
+  ): Promise<DeploymentRecord[]>;
+}

@@ -1,0 +1,215 @@
+import { z } from "zod";
+import { NextStep, Sha } from "../agent/next-step.js";
+
+/**
+ * The thread's events: the single source of truth for a deploy conversation. Every event is
+ * `{ seq, type, at, data }`; `data` is checked by the schema of its type, here and nowhere else.
+ * Execution state (what the thread waits for, retries, consecutive errors) is derived from these.
+ */
+
+const text = (max: number) => z.string().max(max);
+
+export const PrMerged = z.object({
+  installation_id: z.number().int(),
+  owner: z.string(),
+  repo: z.string(),
+  number: z.number().int(),
+  title: text(300),
+  body: text(2_000),
+  author: z.string(),
+  merge_sha: Sha,
+  base_ref: z.string(),
+  html_url: z.string(),
+});
+
+export const ConfigLoaded = z.object({
+  /** The parsed YAML as it was at the trigger, re-validated when read (see `configOf`). */
+  source: z.record(z.string(), z.unknown()),
+  default_branch: z.string(),
+});
+
+export const ConfigInvalid = z.object({ file: z.string(), problems: z.array(z.string()).max(20) });
+
+export const ChangesClassified = z.object({
+  files_total: z.number().int(),
+  components: z.array(
+    z.object({ name: z.string(), files: z.array(z.string()).max(20), files_total: z.number().int() }),
+  ),
+  unmatched_total: z.number().int(),
+});
+
+export const DeployedVersions = z.object({
+  entries: z.array(
+    z.object({
+      component: z.string(),
+      environment: z.string(),
+      sha: Sha.nullable(),
+      deployment_id: z.number().int().nullable(),
+      at: z.string().nullable(),
+      source: z.enum(["deploybot", "github", "none"]),
+    }),
+  ),
+});
+
+export const CiState = z.object({
+  sha: Sha,
+  state: z.enum(["success", "failure", "pending", "none"]),
+  summary: text(500),
+});
+
+export const DecisionMeta = z.object({
+  decider: z.enum(["openai", "rules"]),
+  model: z.string(),
+  prompt_hash: z.string(),
+  tokens_in: z.number().int().nullable(),
+  tokens_out: z.number().int().nullable(),
+  latency_ms: z.number().int(),
+});
+
+export const Decision = DecisionMeta.extend({ step: NextStep });
+export const DecisionError = DecisionMeta.extend({ error: text(500) });
+
+export const PolicyRefused = z.object({ step: NextStep, reason: text(500) });
+
+/** A step the policy allows but that must wait, e.g. for another deploy to the same place. */
+export const StepDeferred = z.object({ step: NextStep, reason: text(500), lock_key: z.string() });
+
+export const ApprovalRequested = z.object({
+  approval_id: z.string(),
+  step: NextStep,
+  expires_at: z.string().nullable(),
+});
+export const ApprovalGranted = z.object({ approval_id: z.string(), slack_user: z.string() });
+export const ApprovalRejected = z.object({ approval_id: z.string(), slack_user: z.string(), reason: text(2_000) });
+export const ApprovalExpired = z.object({ approval_id: z.string() });
+
+/** The policy let this step run; its seq is the step's idempotency key. */
+export const DeployAuthorized = z.object({
+  step: NextStep,
+  kind: z.enum(["deploy", "rollback"]),
+  component: z.string(),
+  environment: z.string(),
+  sha: Sha,
+  lock_key: z.string(),
+});
+
+export const DeploymentCreated = z.object({
+  step_seq: z.number().int(),
+  deployment_id: z.number().int(),
+  component: z.string(),
+  environment: z.string(),
+  sha: Sha,
+});
+
+export const DeployDispatched = z.object({
+  deployment_id: z.number().int(),
+  workflow: z.string(),
+  run_id: z.number().int().nullable(),
+  run_url: z.string().nullable(),
+});
+
+export const DeployFinished = z.object({
+  deployment_id: z.number().int().nullable(),
+  component: z.string(),
+  environment: z.string(),
+  sha: Sha,
+  outcome: z.enum(["success", "failure"]),
+  summary: text(1_000),
+  source: z.enum(["deployment_status", "workflow_run", "dispatch", "create", "timeout"]),
+  log_url: z.string().nullable(),
+});
+
+export const HumanNeeded = z.object({ question: text(2_000), reason: text(1_000) });
+export const HumanAnswered = z.object({ answer: text(2_000), slack_user: z.string().nullable() });
+
+export const Done = z.object({ message: text(2_000), by: z.enum(["code", "model"]) });
+export const Failed = z.object({ reason: text(1_000) });
+
+export const EventData = {
+  pr_merged: PrMerged,
+  config_loaded: ConfigLoaded,
+  config_invalid: ConfigInvalid,
+  changes_classified: ChangesClassified,
+  deployed_versions: DeployedVersions,
+  ci_state: CiState,
+  decision: Decision,
+  decision_error: DecisionError,
+  policy_refused: PolicyRefused,
+  step_deferred: StepDeferred,
+  approval_requested: ApprovalRequested,
+  approval_granted: ApprovalGranted,
+  approval_rejected: ApprovalRejected,
+  approval_expired: ApprovalExpired,
+  deploy_authorized: DeployAuthorized,
+  deployment_created: DeploymentCreated,
+  deploy_dispatched: DeployDispatched,
+  deploy_finished: DeployFinished,
+  human_needed: HumanNeeded,
+  human_answered: HumanAnswered,
+  done: Done,
+  failed: Failed,
+} as const;
+
+export type EventType = keyof typeof EventData;
+export type EventDataOf<T extends EventType> = z.infer<(typeof EventData)[T]>;
+
+/** An event not yet stored: what the loop proposes to append. */
+export type NewEvent = { [T in EventType]: { type: T; data: EventDataOf<T> } }[EventType];
+
+/** A stored event. */
+export type ThreadEvent = { [T in EventType]: { seq: number; at: string; type: T; data: EventDataOf<T> } }[EventType];
+
+export const EVENT_TYPES = Object.keys(EventData) as EventType[];
+
+export function newEvent<T extends EventType>(type: T, data: EventDataOf<T>): NewEvent {
+  return { type, data } as NewEvent;
+}
+
+/** Validates an event's data by its type; used by the store on write and on read. */
+export function parseEvent(raw: { seq: number; at: string; type: string; data: unknown }): ThreadEvent {
+  const schema = (EventData as Record<string, z.ZodType>)[raw.type];
+  if (!schema) throw new Error(`unknown thread event type "${raw.type}" at seq ${raw.seq}`);
+  return { seq: raw.seq, at: raw.at, type: raw.type, data: schema.parse(raw.data) } as ThreadEvent;
+}
+
+export function validateNewEvent(event: NewEvent): NewEvent {
+  const schema = (EventData as Record<string, z.ZodType>)[event.type];
+  if (!schema) throw new Error(`unknown thread event type "${event.type}"`);
+  return { type: event.type, data: schema.parse(event.data) } as NewEvent;
+}
+
+export type EventOf<T extends EventType> = Extract<ThreadEvent, { type: T }>;
+
+export function eventsOf<T extends EventType>(events: readonly ThreadEvent[], type: T): EventOf<T>[] {
+  return events.filter((e): e is EventOf<T> => e.type === type);
+}
+
+export function lastOf<T extends EventType>(events: readonly ThreadEvent[], type: T): EventOf<T> | undefined {
+  for (let i = events.length - 1; i >= 0; i--) {
+    const e = events[i]!;
+    if (e.type === type) return e as EventOf<T>;
+  }
+  return undefined;
+}
+
+/** A thread: its identity and its events. */
+export interface Thread {
+  id: string;
+  repo: string; // owner/name
+  installationId: number;
+  createdAt: string;
+  events: ThreadEvent[];
+}
+
+export const THREAD_STATUSES = [
+  "running",
+  "waiting_for_deploy",
+  "waiting_for_approval",
+  "waiting_for_human",
+  "waiting_for_lock",
+  "paused",
+  "done",
+  "failed",
+  "cancelled",
+] as const;
+export type ThreadStatus = (typeof THREAD_STATUSES)[number];

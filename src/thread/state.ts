@@ -1,0 +1,161 @@
+import type { NextStep } from "../agent/next-step.js";
+import { RepoConfigSchema, type RepoConfig } from "../config/repo-config.js";
+import { lastOf, type EventOf, type ThreadEvent, type ThreadStatus } from "./events.js";
+
+/**
+ * Execution state, derived from the events alone (a pure fold): what is in flight, what the thread
+ * waits for, how many unproductive decisions happened in a row. Nothing here is stored beside the
+ * events; any process can recompute it after any crash.
+ */
+export interface ThreadState {
+  status: ThreadStatus;
+  /** A short human-readable description of what the thread waits for, or null. */
+  waitingOn: string | null;
+  inFlight: {
+    authorized: EventOf<"deploy_authorized">;
+    created: EventOf<"deployment_created"> | null;
+    dispatched: EventOf<"deploy_dispatched"> | null;
+  } | null;
+  pendingApproval: EventOf<"approval_requested"> | null;
+  pendingQuestion: EventOf<"human_needed"> | null;
+  /** A step a human approved that has not run yet. */
+  approved: { step: NextStep; approvalId: string } | null;
+  deferred: EventOf<"step_deferred"> | null;
+  /** The last decision, when no verdict on it has been recorded yet. */
+  unjudged: EventOf<"decision"> | null;
+  /** decision errors and policy refusals since the last productive step. */
+  consecutiveFailures: number;
+  /** Successful deploys made by this thread. */
+  successes: { component: string; environment: string; sha: string }[];
+  terminal: EventOf<"done"> | EventOf<"failed"> | null;
+}
+
+export function deriveState(events: readonly ThreadEvent[]): ThreadState {
+  const state: ThreadState = {
+    status: "running",
+    waitingOn: null,
+    inFlight: null,
+    pendingApproval: null,
+    pendingQuestion: null,
+    approved: null,
+    deferred: null,
+    unjudged: null,
+    consecutiveFailures: 0,
+    successes: [],
+    terminal: null,
+  };
+  for (const event of events) {
+    switch (event.type) {
+      case "decision":
+        state.unjudged = event;
+        state.deferred = null;
+        state.approved = null;
+        break;
+      case "decision_error":
+        state.consecutiveFailures += 1;
+        break;
+      case "policy_refused":
+        state.unjudged = null;
+        state.deferred = null;
+        state.approved = null;
+        state.consecutiveFailures += 1;
+        break;
+      case "step_deferred":
+        state.unjudged = null;
+        state.deferred = event;
+        state.consecutiveFailures = 0;
+        break;
+      case "approval_requested":
+        state.unjudged = null;
+        state.pendingApproval = event;
+        state.consecutiveFailures = 0;
+        break;
+      case "approval_granted":
+        if (state.pendingApproval?.data.approval_id === event.data.approval_id) {
+          state.approved = { step: state.pendingApproval.data.step, approvalId: event.data.approval_id };
+          state.pendingApproval = null;
+        }
+        break;
+      case "approval_rejected":
+      case "approval_expired":
+        if (state.pendingApproval?.data.approval_id === event.data.approval_id) state.pendingApproval = null;
+        break;
+      case "deploy_authorized":
+        state.unjudged = null;
+        state.deferred = null;
+        state.approved = null;
+        state.consecutiveFailures = 0;
+        state.inFlight = { authorized: event, created: null, dispatched: null };
+        break;
+      case "deployment_created":
+        if (state.inFlight) state.inFlight.created = event;
+        break;
+      case "deploy_dispatched":
+        if (state.inFlight) state.inFlight.dispatched = event;
+        break;
+      case "deploy_finished":
+        state.inFlight = null;
+        if (event.data.outcome === "success") {
+          state.successes.push({
+            component: event.data.component,
+            environment: event.data.environment,
+            sha: event.data.sha,
+          });
+        }
+        break;
+      case "human_needed":
+        state.unjudged = null;
+        state.pendingQuestion = event;
+        state.consecutiveFailures = 0;
+        break;
+      case "human_answered":
+        state.pendingQuestion = null;
+        break;
+      case "done":
+      case "failed":
+        state.terminal = event;
+        break;
+      default:
+        break;
+    }
+  }
+  const { status, waitingOn } = statusOf(state);
+  state.status = status;
+  state.waitingOn = waitingOn;
+  return state;
+}
+
+function statusOf(state: ThreadState): { status: ThreadStatus; waitingOn: string | null } {
+  if (state.terminal) return { status: state.terminal.type === "done" ? "done" : "failed", waitingOn: null };
+  if (state.inFlight && state.inFlight.dispatched) {
+    const a = state.inFlight.authorized.data;
+    return {
+      status: "waiting_for_deploy",
+      waitingOn: `${a.kind} of ${a.component} ${a.sha.slice(0, 7)} to ${a.environment} (deployment ${state.inFlight.dispatched.data.deployment_id})`,
+    };
+  }
+  if (state.inFlight) return { status: "running", waitingOn: null };
+  if (state.pendingApproval) {
+    return {
+      status: "waiting_for_approval",
+      waitingOn: `approval ${state.pendingApproval.data.approval_id}`,
+    };
+  }
+  if (state.pendingQuestion) return { status: "waiting_for_human", waitingOn: "an answer from a human" };
+  if (state.deferred) {
+    return { status: "waiting_for_lock", waitingOn: `lock ${state.deferred.data.lock_key}` };
+  }
+  return { status: "running", waitingOn: null };
+}
+
+/** The repository config as it was when the thread started. */
+export function configOf(events: readonly ThreadEvent[]): RepoConfig | null {
+  const loaded = lastOf(events, "config_loaded");
+  if (!loaded) return null;
+  return RepoConfigSchema.parse(loaded.data.source);
+}
+
+/** Components this thread's trigger changed. */
+export function changedComponents(events: readonly ThreadEvent[]): string[] {
+  return lastOf(events, "changes_classified")?.data.components.map((c) => c.name) ?? [];
+}
