@@ -38,6 +38,8 @@ export const NextStep = z.union([RollbackStep, AskHumanStep, DoneStep, DeploySte
 export type NextStep = z.infer<typeof NextStep>;
 export type DeployStep = z.infer<typeof DeployStep>;
 export type RollbackStep = z.infer<typeof RollbackStep>;
+export type AskHumanStep = z.infer<typeof AskHumanStep>;
+export type DoneStep = z.infer<typeof DoneStep>;
 
 /** A step that changes an environment, normalised: what runs where. */
 export interface DeployAction {

@@ -1,0 +1,120 @@
+import { lastEnvironment, type RepoConfig } from "../config/repo-config.js";
+import { lastOf, newEvent, type EventOf, type NewEvent, type Thread, type ThreadStatus } from "../thread/events.js";
+import { changedComponents, configOf, deriveState } from "../thread/state.js";
+import type { AskHumanStep, DoneStep, NextStep } from "./next-step.js";
+import type { Verdict } from "./policy.js";
+
+/**
+ * The control flow, as pure functions: from a thread's events to the one thing to do next, and
+ * from a policy verdict to the events that record it. The runner executes what these return.
+ */
+
+/** Unproductive answers (invalid, or refused by the policy) in a row before a human is asked. */
+export const MAX_CONSECUTIVE_FAILURES = 3;
+
+export type Plan =
+  | { kind: "idle"; reason: string }
+  | { kind: "wait"; status: ThreadStatus; waitingOn: string | null }
+  | { kind: "create_deployment"; authorized: EventOf<"deploy_authorized"> }
+  | {
+      kind: "dispatch";
+      authorized: EventOf<"deploy_authorized">;
+      created: EventOf<"deployment_created">;
+    }
+  | { kind: "judge"; step: NextStep; approved: boolean; approvalId: string | null }
+  | { kind: "finish"; message: string }
+  | { kind: "escalate"; question: string; reason: string }
+  | { kind: "decide"; config: RepoConfig };
+
+export function planNext(thread: Thread): Plan {
+  const { events } = thread;
+  const state = deriveState(events);
+  if (state.terminal) return { kind: "idle", reason: `thread is ${state.status}` };
+  const config = configOf(events);
+  if (!config) return { kind: "idle", reason: "thread has no configuration" };
+
+  if (state.inFlight) {
+    if (!state.inFlight.created) return { kind: "create_deployment", authorized: state.inFlight.authorized };
+    if (!state.inFlight.dispatched) {
+      return { kind: "dispatch", authorized: state.inFlight.authorized, created: state.inFlight.created };
+    }
+    return { kind: "wait", status: state.status, waitingOn: state.waitingOn };
+  }
+  if (state.pendingApproval || state.pendingQuestion) {
+    return { kind: "wait", status: state.status, waitingOn: state.waitingOn };
+  }
+  if (state.approved) {
+    return { kind: "judge", step: state.approved.step, approved: true, approvalId: state.approved.approvalId };
+  }
+  if (state.deferred) return { kind: "judge", step: state.deferred.data.step, approved: false, approvalId: null };
+  if (state.unjudged) return { kind: "judge", step: state.unjudged.data.step, approved: false, approvalId: null };
+
+  const finished = finishedMessage(thread, config);
+  if (finished) return { kind: "finish", message: finished };
+
+  if (state.consecutiveFailures >= MAX_CONSECUTIVE_FAILURES) {
+    const last = lastOf(events, "decision_error")?.data.error ?? lastOf(events, "policy_refused")?.data.reason;
+    return {
+      kind: "escalate",
+      question: "I could not choose a valid next step. What should I do?",
+      reason: `${state.consecutiveFailures} unusable answers in a row; last: ${last ?? "unknown"}`.slice(0, 1_000),
+    };
+  }
+  return { kind: "decide", config };
+}
+
+/** When every changed component reached the last environment at the merged SHA, code ends the thread. */
+export function finishedMessage(thread: Thread, config: RepoConfig): string | null {
+  const merged = lastOf(thread.events, "pr_merged");
+  const components = changedComponents(thread.events);
+  if (!merged || components.length === 0) return null;
+  const last = lastEnvironment(config).name;
+  const { successes } = deriveState(thread.events);
+  const reached = components.every((component) =>
+    successes.some((s) => s.component === component && s.environment === last && s.sha === merged.data.merge_sha),
+  );
+  if (!reached) return null;
+  return `Deployed ${components.join(" and ")} at ${merged.data.merge_sha.slice(0, 7)} to ${last}.`;
+}
+
+/**
+ * The events that record a verdict on a step. `approvalId` names the approval to request when the
+ * verdict needs one; a repeated `wait` on an already deferred step records nothing new.
+ */
+export function eventsForVerdict(
+  step: NextStep,
+  verdict: Verdict,
+  options: { approvalId: string; alreadyDeferred: boolean; expiresAt: string | null },
+): NewEvent[] {
+  switch (verdict.kind) {
+    case "refuse":
+      return [newEvent("policy_refused", { step, reason: verdict.reason })];
+    case "wait":
+      return options.alreadyDeferred
+        ? []
+        : [newEvent("step_deferred", { step, reason: verdict.reason, lock_key: verdict.lockKey })];
+    case "needs_approval":
+      return [newEvent("approval_requested", { approval_id: options.approvalId, step, expires_at: options.expiresAt })];
+    case "allow":
+      if (verdict.action && verdict.lockKey) {
+        return [
+          newEvent("deploy_authorized", {
+            step,
+            kind: verdict.action.kind,
+            component: verdict.action.component,
+            environment: verdict.action.environment,
+            sha: verdict.action.sha,
+            lock_key: verdict.lockKey,
+          }),
+        ];
+      }
+      if (step.intent === "ask_human") {
+        const ask = step as AskHumanStep;
+        return [newEvent("human_needed", { question: ask.question, reason: ask.reason })];
+      }
+      if (step.intent === "done_for_now") {
+        return [newEvent("done", { message: (step as DoneStep).message, by: "model" })];
+      }
+      return [newEvent("policy_refused", { step, reason: `intent ${step.intent} cannot run` })];
+  }
+}

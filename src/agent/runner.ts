@@ -1,0 +1,362 @@
+import { randomUUID } from "node:crypto";
+import { environmentIndex } from "../config/repo-config.js";
+import {
+  createDeployment,
+  dispatchWorkflow,
+  findDeploymentForStep,
+  GitHubStepError,
+  setDeploymentStatus,
+} from "../github/deployments.js";
+import type { Octokit, RepoRef } from "../github/repository.js";
+import type { Log } from "../log.js";
+import { lastOf, newEvent, type EventOf, type NewEvent, type Thread } from "../thread/events.js";
+import { changedComponents, configOf, deriveState } from "../thread/state.js";
+import { AppendConflictError, type DeploymentRecord, type Store } from "../store/store.js";
+import type { Decider } from "./decide.js";
+import { eventsForVerdict, planNext, type Plan } from "./loop.js";
+import { deployActionOf, type NextStep } from "./next-step.js";
+import { judge, lockKeyOf, type PolicyFacts } from "./policy.js";
+
+/**
+ * Runs a thread forward until it must wait: plan (pure), then do exactly that one thing at the
+ * edge, append what happened, and plan again. Every append is conditional on the last seq this
+ * run saw, so two workers can never both act on the same thread state.
+ */
+
+export interface LoopDeps {
+  store: Store;
+  decider: Decider;
+  octokitFor(installationId: number): Promise<Octokit>;
+  clock: () => Date;
+  log: Log;
+  newId?: () => string;
+}
+
+const MAX_STEPS_PER_RUN = 30;
+
+export function repoRefOf(thread: Pick<Thread, "repo">): RepoRef {
+  const [owner, repo] = thread.repo.split("/") as [string, string];
+  return { owner, repo };
+}
+
+function lastSeqOf(thread: Thread): number {
+  return thread.events.at(-1)?.seq ?? 0;
+}
+
+/** Retryable: the outside service may answer later (5xx, network); the inbox entry is retried. */
+function isTransient(error: unknown): boolean {
+  return !(error instanceof GitHubStepError) || error.status === undefined || error.status >= 500 || error.status === 429;
+}
+
+export async function advanceThread(deps: LoopDeps, threadId: string): Promise<void> {
+  for (let step = 0; step < MAX_STEPS_PER_RUN; step++) {
+    const thread = await deps.store.getThread(threadId);
+    if (!thread) throw new Error(`thread ${threadId} not found`);
+    const plan = planNext(thread);
+    if (plan.kind === "idle" || plan.kind === "wait") {
+      deps.log.debug({ thread: threadId, plan: plan.kind }, plan.kind === "wait" ? `waiting: ${plan.waitingOn}` : plan.reason);
+      return;
+    }
+    try {
+      await execute(deps, thread, plan);
+    } catch (error) {
+      if (error instanceof AppendConflictError) {
+        deps.log.debug({ thread: threadId }, "another worker moved the thread on; planning again");
+        continue;
+      }
+      throw error;
+    }
+  }
+  deps.log.warn({ thread: threadId }, `thread did not settle within ${MAX_STEPS_PER_RUN} steps; it resumes on the next event`);
+}
+
+async function append(deps: LoopDeps, thread: Thread, events: NewEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  await deps.store.appendEvents(thread.id, lastSeqOf(thread), events, deps.clock());
+}
+
+async function execute(deps: LoopDeps, thread: Thread, plan: Exclude<Plan, { kind: "idle" | "wait" }>): Promise<void> {
+  switch (plan.kind) {
+    case "decide": {
+      const result = await deps.decider.decide({ thread, config: plan.config });
+      if (result.ok) {
+        deps.log.info(
+          { thread: thread.id, intent: result.step.intent, decider: result.meta.decider, ms: result.meta.latency_ms },
+          `decided ${describeStep(result.step)}`,
+        );
+        await append(deps, thread, [newEvent("decision", { ...result.meta, step: result.step })]);
+      } else {
+        deps.log.warn({ thread: thread.id, decider: result.meta.decider }, `unusable decision: ${result.error}`);
+        await append(deps, thread, [newEvent("decision_error", { ...result.meta, error: result.error.slice(0, 500) })]);
+      }
+      return;
+    }
+    case "escalate":
+      deps.log.warn({ thread: thread.id }, `thread needs a human: ${plan.reason}`);
+      await append(deps, thread, [newEvent("human_needed", { question: plan.question, reason: plan.reason })]);
+      return;
+    case "finish":
+      deps.log.info({ thread: thread.id }, plan.message);
+      await append(deps, thread, [newEvent("done", { message: plan.message, by: "code" })]);
+      return;
+    case "judge":
+      await judgeStep(deps, thread, plan.step, plan.approved);
+      return;
+    case "create_deployment":
+      await createStepDeployment(deps, thread, plan.authorized);
+      return;
+    case "dispatch":
+      await dispatchStep(deps, thread, plan.authorized, plan.created);
+      return;
+  }
+}
+
+export function describeStep(step: NextStep): string {
+  const action = deployActionOf(step);
+  if (action) return `${action.kind} ${action.component} ${action.sha.slice(0, 7)} to ${action.environment}`;
+  return step.intent;
+}
+
+async function judgeStep(deps: LoopDeps, thread: Thread, step: NextStep, approved: boolean): Promise<void> {
+  const config = configOf(thread.events)!;
+  const state = deriveState(thread.events);
+  const merged = lastOf(thread.events, "pr_merged");
+  const action = deployActionOf(step);
+  const lockKey = action ? lockKeyOf(thread.repo, action.component, action.environment) : null;
+
+  const successes = [...state.successes];
+  for (const entry of lastOf(thread.events, "deployed_versions")?.data.entries ?? []) {
+    if (entry.sha) successes.push({ component: entry.component, environment: entry.environment, sha: entry.sha });
+  }
+  if (action) {
+    const history = await deps.store.successfulDeployments(thread.repo, {
+      component: action.component,
+      environment: action.environment,
+      limit: 50,
+    });
+    successes.push(...history.map((d) => ({ component: d.component, environment: d.environment, sha: d.sha })));
+  }
+  const lock = lockKey ? await deps.store.getLock(lockKey) : null;
+  const facts: PolicyFacts = {
+    repo: thread.repo,
+    config,
+    mergeSha: merged?.data.merge_sha ?? null,
+    changedComponents: merged ? changedComponents(thread.events) : null,
+    successes,
+    lockHolder: lock?.threadId ?? null,
+    threadId: thread.id,
+    approved,
+  };
+  let verdict = judge(step, facts);
+
+  let acquired = false;
+  if (verdict.kind === "allow" && verdict.action && verdict.lockKey) {
+    const result = await deps.store.acquireLock(
+      verdict.lockKey,
+      { threadId: thread.id, stepSeq: lastSeqOf(thread) + 1 },
+      deps.clock(),
+    );
+    if (result.acquired) acquired = !lock;
+    else {
+      verdict = {
+        kind: "wait",
+        action: verdict.action,
+        lockKey: verdict.lockKey,
+        reason: `another deploy of ${verdict.action.component} to ${verdict.action.environment} is running`,
+      };
+    }
+  }
+
+  const environment = action ? config.environments[environmentIndex(config, action.environment)] : undefined;
+  const expiresAfter = environment?.approval_expires_after ?? null;
+  const events = eventsForVerdict(step, verdict, {
+    approvalId: (deps.newId ?? (() => `ap_${randomUUID().replaceAll("-", "").slice(0, 20)}`))(),
+    alreadyDeferred: state.deferred !== null,
+    expiresAt: expiresAfter === null ? null : new Date(deps.clock().getTime() + expiresAfter).toISOString(),
+  });
+  try {
+    await append(deps, thread, events);
+  } catch (error) {
+    if (acquired && verdict.kind === "allow" && verdict.lockKey) {
+      await deps.store.releaseLock(verdict.lockKey, thread.id);
+    }
+    throw error;
+  }
+  const recorded = events[0];
+  if (!recorded) deps.log.debug({ thread: thread.id }, `still waiting for lock ${lockKey}`);
+  else if (recorded.type === "policy_refused") {
+    deps.log.info({ thread: thread.id }, `policy refused ${describeStep(step)}: ${recorded.data.reason}`);
+  } else if (recorded.type === "human_needed") {
+    deps.log.warn({ thread: thread.id }, `thread asks a human: ${recorded.data.question}`);
+  } else if (recorded.type === "approval_requested") {
+    deps.log.info({ thread: thread.id }, `approval ${recorded.data.approval_id} requested for ${describeStep(step)}`);
+  }
+}
+
+async function createStepDeployment(
+  deps: LoopDeps,
+  thread: Thread,
+  authorized: EventOf<"deploy_authorized">,
+): Promise<void> {
+  const config = configOf(thread.events)!;
+  const ref = repoRefOf(thread);
+  const a = authorized.data;
+  const environment = config.environments[environmentIndex(config, a.environment)]!;
+  const octokit = await deps.octokitFor(thread.installationId);
+  try {
+    // The step's idempotency key is (thread, seq of deploy_authorized): look before creating.
+    const known = await deps.store.findDeploymentForStep(thread.id, authorized.seq);
+    const deploymentId =
+      known?.deploymentId ??
+      (await findDeploymentForStep(octokit, ref, {
+        sha: a.sha,
+        environment: a.environment,
+        threadId: thread.id,
+        stepSeq: authorized.seq,
+      })) ??
+      (await createDeployment(octokit, ref, {
+        sha: a.sha,
+        environment: a.environment,
+        component: a.component,
+        threadId: thread.id,
+        stepSeq: authorized.seq,
+        description: `deploybot: ${a.kind} ${a.component} to ${a.environment}`,
+        requiredContexts: environment.required_contexts ?? [],
+        productionEnvironment: environmentIndex(config, a.environment) === config.environments.length - 1,
+      }));
+    await deps.store.recordDeployment(
+      {
+        deploymentId,
+        repo: thread.repo,
+        component: a.component,
+        environment: a.environment,
+        sha: a.sha,
+        threadId: thread.id,
+        stepSeq: authorized.seq,
+        createdAt: deps.clock().toISOString(),
+      },
+      deps.clock(),
+    );
+    await append(deps, thread, [
+      newEvent("deployment_created", {
+        step_seq: authorized.seq,
+        deployment_id: deploymentId,
+        component: a.component,
+        environment: a.environment,
+        sha: a.sha,
+      }),
+    ]);
+  } catch (error) {
+    if (isTransient(error) || error instanceof AppendConflictError) throw error;
+    const summary = error instanceof Error ? error.message : String(error);
+    deps.log.warn({ thread: thread.id }, `deploy of ${a.component} to ${a.environment} failed: ${summary}`);
+    await append(deps, thread, [
+      newEvent("deploy_finished", {
+        deployment_id: null,
+        component: a.component,
+        environment: a.environment,
+        sha: a.sha,
+        outcome: "failure",
+        summary: summary.slice(0, 1_000),
+        source: "create",
+        log_url: null,
+      }),
+    ]);
+    await releaseAndWake(deps, a.lock_key, thread.id);
+  }
+}
+
+async function dispatchStep(
+  deps: LoopDeps,
+  thread: Thread,
+  authorized: EventOf<"deploy_authorized">,
+  created: EventOf<"deployment_created">,
+): Promise<void> {
+  const config = configOf(thread.events)!;
+  const ref = repoRefOf(thread);
+  const a = authorized.data;
+  const deploymentId = created.data.deployment_id;
+  const workflow = config.components[a.component]!.workflow;
+  const octokit = await deps.octokitFor(thread.installationId);
+  try {
+    const run = await dispatchWorkflow(octokit, ref, {
+      workflow,
+      branch: config.branch,
+      inputs: { environment: a.environment, sha: a.sha, component: a.component, deployment_id: String(deploymentId) },
+    });
+    if (run.runId !== null) await deps.store.setDeploymentRun(deploymentId, run.runId);
+    deps.log.info(
+      { thread: thread.id, deployment: deploymentId, run: run.runId },
+      `dispatched ${workflow} for ${a.component} ${a.sha.slice(0, 7)} to ${a.environment}`,
+    );
+    await append(deps, thread, [
+      newEvent("deploy_dispatched", { deployment_id: deploymentId, workflow, run_id: run.runId, run_url: run.runUrl }),
+    ]);
+  } catch (error) {
+    if (isTransient(error) || error instanceof AppendConflictError) throw error;
+    const summary = error instanceof Error ? error.message : String(error);
+    deps.log.warn({ thread: thread.id, deployment: deploymentId }, summary);
+    // The deployment would otherwise stay pending on GitHub forever.
+    await setDeploymentStatus(octokit, ref, deploymentId, "error", `deploybot: ${summary}`).catch((statusError: unknown) =>
+      deps.log.warn({ deployment: deploymentId }, `could not mark deployment failed: ${String(statusError)}`),
+    );
+    await finishDeploy(deps, (await deps.store.getDeployment(deploymentId))!, {
+      outcome: "failure",
+      summary,
+      source: "dispatch",
+      logUrl: null,
+    });
+  }
+}
+
+export interface DeployOutcome {
+  outcome: "success" | "failure";
+  summary: string;
+  source: "deployment_status" | "workflow_run" | "dispatch" | "timeout";
+  logUrl: string | null;
+}
+
+/**
+ * Records a deployment's final result on its thread (once), frees its lock, wakes threads
+ * waiting for that lock and moves the thread on. Each part is idempotent, so a crash between
+ * them is repaired by handling the same result again.
+ */
+export async function finishDeploy(deps: LoopDeps, record: DeploymentRecord, result: DeployOutcome): Promise<void> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const thread = await deps.store.getThread(record.threadId);
+    if (!thread) return;
+    const inFlight = deriveState(thread.events).inFlight;
+    if (inFlight?.created?.data.deployment_id !== record.deploymentId) break;
+    try {
+      await append(deps, thread, [
+        newEvent("deploy_finished", {
+          deployment_id: record.deploymentId,
+          component: record.component,
+          environment: record.environment,
+          sha: record.sha,
+          outcome: result.outcome,
+          summary: result.summary.slice(0, 1_000),
+          source: result.source,
+          log_url: result.logUrl,
+        }),
+      ]);
+      deps.log.info(
+        { thread: thread.id, deployment: record.deploymentId },
+        `${record.component} ${record.sha.slice(0, 7)} to ${record.environment}: ${result.outcome}`,
+      );
+      break;
+    } catch (error) {
+      if (!(error instanceof AppendConflictError)) throw error;
+    }
+  }
+  await deps.store.finishDeployment(record.deploymentId, result.outcome, deps.clock());
+  await releaseAndWake(deps, lockKeyOf(record.repo, record.component, record.environment), record.threadId);
+  await advanceThread(deps, record.threadId);
+}
+
+async function releaseAndWake(deps: LoopDeps, lockKey: string, threadId: string): Promise<void> {
+  await deps.store.releaseLock(lockKey, threadId);
+  for (const waiting of await deps.store.threadsWaitingFor(`lock ${lockKey}`)) {
+    if (waiting.id !== threadId) await advanceThread(deps, waiting.id);
+  }
+}

@@ -1,0 +1,143 @@
+import { createHash } from "node:crypto";
+import { advanceThread, type LoopDeps } from "../agent/runner.js";
+import { REPO_CONFIG_PATH } from "../config/repo-config.js";
+import { lastGoodDeploymentsOnGitHub } from "../github/deployments.js";
+import { ciState, listChangedFiles, loadRepoConfig, type Octokit, type RepoRef } from "../github/repository.js";
+import type { PullRequestClosed } from "../github/webhooks.js";
+import { newEvent, type EventDataOf, type NewEvent } from "../thread/events.js";
+import type { RepoConfig } from "../config/repo-config.js";
+import type { Store } from "../store/store.js";
+import { classifyChanges } from "./classify.js";
+
+/**
+ * The deterministic start of a deploy: a merged pull request becomes a thread whose first events
+ * hold everything a decision needs (the config, the change set, what runs where, CI state).
+ */
+
+/** One thread per merged commit of a PR, whatever delivery brought it. */
+export function threadIdForMerge(repo: string, number: number, mergeSha: string): string {
+  return `th_${createHash("sha256").update(`${repo}#${number}@${mergeSha}`).digest("hex").slice(0, 20)}`;
+}
+
+function bounded(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 7)}…[cut]` : text;
+}
+
+export type IngestOutcome = { kind: "skipped"; reason: string } | { kind: "thread"; threadId: string; created: boolean };
+
+export async function ingestMerge(deps: LoopDeps, payload: PullRequestClosed): Promise<IngestOutcome> {
+  const pr = payload.pull_request;
+  const repoName = payload.repository.full_name;
+  if (!pr.merged || !pr.merge_commit_sha) return { kind: "skipped", reason: `${repoName}#${pr.number} closed without merging` };
+
+  const ref: RepoRef = { owner: payload.repository.owner.login, repo: payload.repository.name };
+  const threadId = threadIdForMerge(repoName, pr.number, pr.merge_commit_sha);
+  if (await deps.store.getThreadSummary(threadId)) {
+    await advanceThread(deps, threadId);
+    return { kind: "thread", threadId, created: false };
+  }
+
+  // 1. The repository's config, from its default branch.
+  const octokit = await deps.octokitFor(payload.installation.id);
+  const loaded = await loadRepoConfig(octokit, ref);
+  if (loaded.kind === "missing") return { kind: "skipped", reason: `${repoName} has no ${REPO_CONFIG_PATH}` };
+
+  const merged = newEvent("pr_merged", {
+    installation_id: payload.installation.id,
+    owner: ref.owner,
+    repo: ref.repo,
+    number: pr.number,
+    title: bounded(pr.title, 300),
+    body: bounded(pr.body ?? "", 2_000),
+    author: pr.user?.login ?? "ghost",
+    merge_sha: pr.merge_commit_sha,
+    base_ref: pr.base.ref,
+    html_url: pr.html_url,
+  });
+  const thread = { id: threadId, repo: repoName, installationId: payload.installation.id, title: bounded(`${repoName}#${pr.number} ${pr.title}`, 200) };
+
+  if (loaded.kind === "invalid") {
+    deps.log.warn({ repo: repoName }, `${REPO_CONFIG_PATH} is invalid: ${loaded.problems.join("; ")}`);
+    await deps.store.createThread(
+      thread,
+      [
+        merged,
+        newEvent("config_invalid", { file: REPO_CONFIG_PATH, problems: loaded.problems }),
+        newEvent("failed", { reason: `${REPO_CONFIG_PATH} is invalid: ${loaded.problems.join("; ")}`.slice(0, 1_000) }),
+      ],
+      deps.clock(),
+    );
+    return { kind: "thread", threadId, created: true };
+  }
+  const { config } = loaded;
+  if (pr.base.ref !== config.branch) {
+    return { kind: "skipped", reason: `${repoName}#${pr.number} merged into ${pr.base.ref}, not the deploy branch ${config.branch}` };
+  }
+
+  // 2. What changed, sorted into components.
+  const files = await listChangedFiles(octokit, ref, pr.number);
+  const changes = classifyChanges(files, config);
+  const events: NewEvent[] = [
+    merged,
+    newEvent("config_loaded", { source: loaded.source, default_branch: loaded.defaultBranch }),
+    newEvent("changes_classified", changes),
+  ];
+  if (changes.components.length === 0) {
+    events.push(
+      newEvent("done", {
+        message: `Nothing to deploy: none of the ${changes.files_total} changed files belongs to a component (${Object.keys(config.components).join(", ")}).`,
+        by: "code",
+      }),
+    );
+  } else {
+    // 3. Pre-fetched context: what is deployed where, and the merge commit's CI state.
+    events.push(newEvent("deployed_versions", await deployedVersions(deps.store, octokit, ref, repoName, config)));
+    events.push(newEvent("ci_state", await ciState(octokit, ref, pr.merge_commit_sha)));
+  }
+  const created = await deps.store.createThread(thread, events, deps.clock());
+  deps.log.info(
+    { thread: threadId, repo: repoName },
+    changes.components.length === 0
+      ? `${repoName}#${pr.number}: nothing to deploy`
+      : `${repoName}#${pr.number}: deploying ${changes.components.map((c) => c.name).join(", ")}`,
+  );
+  await advanceThread(deps, threadId);
+  return { kind: "thread", threadId, created };
+}
+
+/** Last good SHA per component and environment: deploybot's own history first, GitHub's as fallback. */
+export async function deployedVersions(
+  store: Store,
+  octokit: Octokit,
+  ref: RepoRef,
+  repoName: string,
+  config: RepoConfig,
+): Promise<EventDataOf<"deployed_versions">> {
+  const entries: EventDataOf<"deployed_versions">["entries"] = [];
+  const missing: { component: string; environment: string }[] = [];
+  for (const environment of config.environments) {
+    for (const component of Object.keys(config.components)) {
+      const [own] = await store.successfulDeployments(repoName, { component, environment: environment.name, limit: 1 });
+      if (own) {
+        entries.push({
+          component,
+          environment: environment.name,
+          sha: own.sha,
+          deployment_id: own.deploymentId,
+          at: own.finishedAt,
+          source: "deploybot",
+        });
+      } else missing.push({ component, environment: environment.name });
+    }
+  }
+  const fromGitHub = missing.length > 0 ? await lastGoodDeploymentsOnGitHub(octokit, ref, config, missing) : [];
+  for (const { component, environment } of missing) {
+    const found = fromGitHub.find((g) => g.component === component && g.environment === environment);
+    entries.push(
+      found
+        ? { component, environment, sha: found.sha, deployment_id: found.deploymentId, at: found.at, source: "github" }
+        : { component, environment, sha: null, deployment_id: null, at: null, source: "none" },
+    );
+  }
+  return { entries };
+}
