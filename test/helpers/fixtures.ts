@@ -1,0 +1,85 @@
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+
+/**
+ * Real webhook payloads from @octokit/webhooks-examples, adapted to a scenario (a merged PR, a
+ * deployment status, a completed run) rather than typed by hand.
+ */
+
+interface ExampleGroup {
+  name: string;
+  examples: Record<string, unknown>[];
+}
+
+const require = createRequire(import.meta.url);
+const examples = JSON.parse(
+  readFileSync(require.resolve("@octokit/webhooks-examples/api.github.com/index.json"), "utf8"),
+) as ExampleGroup[];
+
+function example(name: string, predicate: (payload: Record<string, unknown>) => boolean): Record<string, unknown> {
+  const found = examples.find((group) => group.name === name)?.examples.find(predicate);
+  if (!found) throw new Error(`no ${name} example matches`);
+  return structuredClone(found);
+}
+
+type Json = Record<string, unknown>;
+const obj = (value: unknown) => value as Json;
+
+export const OWNER = "acme";
+export const REPO = "shop";
+export const INSTALLATION_ID = 4242;
+export const MERGE_SHA = "0123456789abcdef0123456789abcdef01234567";
+export const OLD_SHA = "89abcdef0123456789abcdef0123456789abcdef";
+
+function placeInRepo(payload: Json): Json {
+  const repository = obj(payload.repository);
+  repository.name = REPO;
+  repository.full_name = `${OWNER}/${REPO}`;
+  obj(repository.owner).login = OWNER;
+  payload.installation = { id: INSTALLATION_ID, node_id: "MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uNDI0Mg==" };
+  return payload;
+}
+
+export function mergedPullRequest(options: { number?: number; sha?: string; baseRef?: string; merged?: boolean } = {}): Json {
+  const payload = placeInRepo(example("pull_request", (p) => p.action === "closed"));
+  const pr = obj(payload.pull_request);
+  pr.number = options.number ?? 7;
+  payload.number = pr.number;
+  pr.title = "Speed up the checkout API";
+  pr.body = "Caches the cart totals.";
+  pr.merged = options.merged ?? true;
+  pr.merge_commit_sha = options.sha ?? MERGE_SHA;
+  obj(pr.base).ref = options.baseRef ?? "main";
+  obj(pr.user).login = "octocat";
+  return payload;
+}
+
+export function deploymentStatus(options: {
+  deploymentId: number;
+  state: string;
+  viaAppId?: number | null;
+  description?: string;
+}): Json {
+  const payload = placeInRepo(example("deployment_status", (p) => obj(p.deployment_status).state === "success"));
+  const status = obj(payload.deployment_status);
+  status.state = options.state;
+  status.description = options.description ?? "";
+  status.performed_via_github_app = options.viaAppId ? { id: options.viaAppId } : null;
+  status.log_url = `https://github.com/${OWNER}/${REPO}/actions/runs/1`;
+  const deployment = obj(payload.deployment);
+  deployment.id = options.deploymentId;
+  deployment.sha = MERGE_SHA;
+  return payload;
+}
+
+export function workflowRunCompleted(options: { runId: number; conclusion: string; title: string }): Json {
+  const payload = placeInRepo(
+    example("workflow_run", (p) => p.action === "completed" && obj(p.workflow_run).conclusion === "success"),
+  );
+  const run = obj(payload.workflow_run);
+  run.id = options.runId;
+  run.conclusion = options.conclusion;
+  run.display_title = options.title;
+  run.head_sha = MERGE_SHA;
+  return payload;
+}
