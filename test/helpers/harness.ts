@@ -1,45 +1,18 @@
-import { generateKeyPairSync } from "node:crypto";
-import { Probot, ProbotOctokit } from "probot";
+import type { Probot } from "probot";
 import { createApp } from "../../src/app.js";
 import type { Decider } from "../../src/agent/decide.js";
 import { createRulesDecider } from "../../src/agent/rules-decider.js";
 import type { Log } from "../../src/log.js";
 import { SqliteStore } from "../../src/store/sqlite.js";
 import { processNextEntry, type WorkerDeps } from "../../src/worker.js";
+import { APP_ID, createTestProbot } from "./probot.js";
+
+export { APP_ID };
 
 /**
  * The whole app in one process, for tests: a real Probot with real app authentication (a fresh
  * RSA key; GitHub itself is nock), an in-memory SQLite store, the worker run by hand.
  */
-
-export const APP_ID = 123456;
-export const WEBHOOK_SECRET = "test-webhook-secret-0123456789";
-
-let cachedKey: string | undefined;
-export function testPrivateKey(): string {
-  cachedKey ??= generateKeyPairSync("rsa", {
-    modulusLength: 2048,
-    privateKeyEncoding: { type: "pkcs1", format: "pem" },
-    publicKeyEncoding: { type: "spki", format: "pem" },
-  }).privateKey;
-  return cachedKey;
-}
-
-export const TestOctokit = ProbotOctokit.defaults((options: Record<string, unknown>) => ({
-  ...options,
-  retry: { enabled: false },
-  throttle: { enabled: false },
-}));
-
-export function createTestProbot(): Probot {
-  return new Probot({
-    appId: APP_ID,
-    privateKey: testPrivateKey(),
-    secret: WEBHOOK_SECRET,
-    Octokit: TestOctokit,
-    logLevel: "fatal",
-  });
-}
 
 /** A log that remembers its lines, so tests can assert on what an operator would see. */
 export function recordingLog(): Log & { lines: string[] } {
