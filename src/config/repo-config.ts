@@ -11,17 +11,15 @@ const name = z
 const slackId = z.string().regex(/^[UWS][A-Z0-9]{2,}$/, "expected a Slack user (U…/W…) or user-group (S…) id");
 
 /** `30m`, `24h`, `7d`, or `never`; parsed into milliseconds (`null` for never). */
-export const Duration = z.union([
-  z.literal("never").transform(() => null),
-  z
-    .string()
-    .regex(/^\d+(s|m|h|d)$/, "expected a duration such as 30m, 24h, 7d, or never")
-    .transform((text) => {
-      const amount = Number(text.slice(0, -1));
-      const unit = text.slice(-1) as "s" | "m" | "h" | "d";
-      return amount * { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[unit];
-    }),
-]);
+export const Duration = z
+  .string({ error: "expected a duration such as 30m, 24h, 7d, or never" })
+  .regex(/^(never|\d+[smhd])$/, "expected a duration such as 30m, 24h, 7d, or never")
+  .transform((text) => {
+    if (text === "never") return null;
+    const amount = Number(text.slice(0, -1));
+    const unit = text.slice(-1) as "s" | "m" | "h" | "d";
+    return amount * { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[unit];
+  });
 
 export const ComponentConfig = z.strictObject({
   paths: z.array(z.string().min(1)).min(1, "list at least one glob"),
@@ -42,13 +40,23 @@ export const RepoConfigSchema = z
   .strictObject({
     branch: z.string().min(1).default("main"),
     components: z
-      .record(name, ComponentConfig)
+      .record(z.string(), ComponentConfig)
       .refine((components) => Object.keys(components).length > 0, "define at least one component"),
     environments: z.array(EnvironmentConfig).min(1, "list at least one environment, in promotion order"),
     slack: z.strictObject({ channel: z.string().regex(/^[CGD][A-Z0-9]{2,}$/, "expected a channel id") }).optional(),
     users: z.record(z.string(), z.string().regex(/^[UW][A-Z0-9]{2,}$/, "expected a Slack user id")).default({}),
   })
   .superRefine((config, ctx) => {
+    for (const key of Object.keys(config.components)) {
+      const checked = name.safeParse(key);
+      if (!checked.success) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["components", key],
+          message: `component name ${checked.error.issues[0]?.message ?? "is invalid"}`,
+        });
+      }
+    }
     const seen = new Set<string>();
     config.environments.forEach((environment, index) => {
       if (seen.has(environment.name)) {

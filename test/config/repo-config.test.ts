@@ -46,6 +46,17 @@ describe("the repository config", () => {
     expect(problemsOf(text).join("\n")).toMatch(/components\.frontend\.workflow: .*\n.*environments\[1\]\.approval_expires_after/);
   });
 
+  it("explains a bad duration and a bad component name", () => {
+    const text = CONFIG_YAML.replace("approval_expires_after: 24h", "approval_expires_after: soon").replace(
+      "  frontend:",
+      "  Front End:",
+    );
+    expect(problemsOf(text)).toEqual([
+      "environments[1].approval_expires_after: expected a duration such as 30m, 24h, 7d, or never",
+      "components.Front End: component name use lowercase letters, digits, '-' or '_', starting with a letter",
+    ]);
+  });
+
   it("rejects an unknown key instead of ignoring a typo", () => {
     expect(problemsOf(CONFIG_YAML.replace("branch: main", "branch: main\nbranches: [main]"))[0]).toContain("branches");
   });

@@ -1,0 +1,135 @@
+/**
+ * Generates schema/deploybot.schema.json, the JSON Schema editors use to check
+ * `.github/deploybot.yml`, from the zod schema deploybot itself validates the file with.
+ *
+ *   npm run schema              write the file
+ *   npm run schema -- --check   exit 1 if the committed file differs from the generated one (CI)
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { z } from "zod";
+import { REPO_CONFIG_PATH, RepoConfigSchema } from "../src/config/repo-config.js";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const SCHEMA_FILE = resolve(ROOT, "schema", "deploybot.schema.json");
+
+/** No public URL is fixed for the schema yet; a URN is a valid absolute `$id` that promises none. */
+const SCHEMA_ID = "urn:deploybot:schema:deploybot.yml";
+
+type JsonSchema = Record<string, unknown>;
+
+/** Editor hover texts, keyed by the path through `properties`, `items` and `additionalProperties`. */
+const DESCRIPTIONS: [path: string[], text: string][] = [
+  [["properties", "branch"], "Merges into this branch start a deploy. Default: main."],
+  [
+    ["properties", "components"],
+    "Deployable parts of the repository, by name (lowercase letters, digits, '-' or '_'). " +
+      "The model proposes deploy_<name> for each.",
+  ],
+  [
+    ["properties", "components", "additionalProperties", "properties", "paths"],
+    "Globs (picomatch, dot files included) of the files that belong to this component. " +
+      "A merged PR that changes a matching file deploys the component.",
+  ],
+  [
+    ["properties", "components", "additionalProperties", "properties", "workflow"],
+    "File name of the GitHub Actions workflow in .github/workflows/ that deploys this component. " +
+      "It is dispatched with the inputs environment, sha, component and deployment_id.",
+  ],
+  [
+    ["properties", "environments"],
+    "Environments in promotion order: a SHA is deployed to each one before the next.",
+  ],
+  [["properties", "environments", "items", "properties", "name"], "The GitHub Deployments environment name."],
+  [
+    ["properties", "environments", "items", "properties", "approval"],
+    "required: a deploy into this environment waits for an approver in Slack. Default: not_required.",
+  ],
+  [
+    ["properties", "environments", "items", "properties", "approvers"],
+    "Slack user (U…/W…) and user-group (S…) ids that may approve. Needed when approval is required.",
+  ],
+  [
+    ["properties", "environments", "items", "properties", "approval_expires_after"],
+    "How long an approval request stays open: a number with s, m, h or d (30m, 24h, 7d), or never. Default: 24h.",
+  ],
+  [
+    ["properties", "environments", "items", "properties", "rollback_approval"],
+    "Whether a rollback into this environment needs approval. Default: the value of approval.",
+  ],
+  [
+    ["properties", "environments", "items", "properties", "deploy_timeout"],
+    "How long a deploy may run without a final status before deploybot ends it as failed: " +
+      "a number with s, m, h or d, or never. Default: 30m.",
+  ],
+  [
+    ["properties", "environments", "items", "properties", "required_contexts"],
+    "Commit status contexts GitHub must report as success on the SHA before it accepts the deployment. " +
+      "Omitted: GitHub does not check commit statuses.",
+  ],
+  [["properties", "slack"], "Where deploybot talks to humans."],
+  [
+    ["properties", "slack", "properties", "channel"],
+    "Slack channel id (C…/G…/D…) for approval requests, questions and progress.",
+  ],
+  [
+    ["properties", "users"],
+    "GitHub login -> Slack user id, so deploybot can mention PR authors and stop them from approving " +
+      "their own production deploy.",
+  ],
+];
+
+function isObject(value: unknown): value is JsonSchema {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function describe(schema: JsonSchema, path: string[], text: string): void {
+  let node: unknown = schema;
+  for (const key of path) node = isObject(node) ? node[key] : undefined;
+  if (!isObject(node)) {
+    throw new Error(
+      `no ${path.join(".")} in the generated schema: update DESCRIPTIONS in scripts/generate-schema.ts`,
+    );
+  }
+  node.description = text;
+}
+
+function generateSchema(): string {
+  // io "input": describe what people write in the file (before defaults and the Duration transform).
+  const generated = z.toJSONSchema(RepoConfigSchema, { io: "input", target: "draft-2020-12" }) as JsonSchema;
+  const { $schema, ...rest } = generated;
+  const schema: JsonSchema = {
+    $schema,
+    $id: SCHEMA_ID,
+    title: "deploybot repository configuration",
+    description: `The ${REPO_CONFIG_PATH} file, read from the repository's default branch. See docs/configuration.md.`,
+    ...rest,
+  };
+  for (const [path, text] of DESCRIPTIONS) describe(schema, path, text);
+  return `${JSON.stringify(schema, null, 2)}\n`;
+}
+
+function main(argv: string[]): number {
+  const check = argv.includes("--check");
+  const expected = generateSchema();
+  const file = relative(process.cwd(), SCHEMA_FILE);
+  if (check) {
+    const actual = existsSync(SCHEMA_FILE) ? readFileSync(SCHEMA_FILE, "utf8") : null;
+    if (actual === expected) {
+      console.log(`${file} is up to date.`);
+      return 0;
+    }
+    console.error(
+      `${file} ${actual === null ? "is missing" : "is out of date with src/config/repo-config.ts"}: ` +
+        "run `npm run schema` and commit the result.",
+    );
+    return 1;
+  }
+  mkdirSync(dirname(SCHEMA_FILE), { recursive: true });
+  writeFileSync(SCHEMA_FILE, expected);
+  console.log(`wrote ${file}`);
+  return 0;
+}
+
+process.exitCode = main(process.argv.slice(2));
