@@ -1,0 +1,64 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { openStore } from "../../src/store/open-store.js";
+import { SqliteStore } from "../../src/store/sqlite.js";
+import { newEvent } from "../../src/thread/events.js";
+import { describeStoreContract } from "./store-contract.js";
+
+describeStoreContract("SqliteStore :memory:", async () => new SqliteStore(":memory:"));
+
+describe("SqliteStore on a file", () => {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("keeps its data across close and reopen, creating the parent directory", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "deploybot-store-"));
+    dirs.push(dir);
+    const path = join(dir, "nested", "deploybot.sqlite");
+    const now = new Date("2025-01-01T00:00:00.000Z");
+
+    const first = new SqliteStore(path);
+    await first.migrate();
+    await first.enqueue({ deliveryId: "d1", source: "github", kind: "push", payload: { ref: "main" } }, now);
+    await first.createThread(
+      { id: "t1", repo: "acme/shop", installationId: 7, title: "PR 1" },
+      [newEvent("human_needed", { question: "Ship it?", reason: "first deploy" })],
+      now,
+    );
+    await first.acquireLock("acme/shop:backend:staging", { threadId: "t1", stepSeq: 1 }, now);
+    await first.close();
+
+    const second = new SqliteStore(path);
+    await second.migrate();
+    try {
+      expect(await second.inboxCounts()).toEqual({ queued: 1, done: 0, dead: 0 });
+      expect((await second.claimInbox("w", now, 1000))?.payload).toEqual({ ref: "main" });
+      expect(await second.getThreadSummary("t1")).toMatchObject({ status: "waiting_for_human", lastSeq: 1 });
+      expect((await second.getThread("t1"))?.events[0]?.type).toBe("human_needed");
+      expect(await second.getLock("acme/shop:backend:staging")).toMatchObject({ threadId: "t1" });
+    } finally {
+      await second.close();
+    }
+  });
+});
+
+describe("openStore", () => {
+  it("opens a migrated in-memory SQLite store for sqlite::memory:", async () => {
+    const store = await openStore("sqlite::memory:");
+    try {
+      expect(await store.inboxCounts()).toEqual({ queued: 0, done: 0, dead: 0 });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("rejects an unknown scheme, naming DATABASE_URL and the accepted forms", async () => {
+    await expect(openStore("mysql://localhost/db")).rejects.toThrow(
+      /DATABASE_URL.*sqlite:<path>.*postgres:\/\//,
+    );
+  });
+});
