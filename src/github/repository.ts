@@ -20,6 +20,14 @@ function statusOf(error: unknown): number | undefined {
     : undefined;
 }
 
+/** The body of a `format: raw` response: GitHub sends text/plain, which octokit may hand over as bytes. */
+function rawText(data: unknown): string {
+  if (typeof data === "string") return data;
+  if (data instanceof ArrayBuffer) return new TextDecoder().decode(data);
+  if (ArrayBuffer.isView(data)) return new TextDecoder().decode(data);
+  throw new Error(`unexpected response for ${REPO_CONFIG_PATH}: ${typeof data}`);
+}
+
 /** `.github/deploybot.yml` from the default branch; a missing file is not an error, an invalid one is. */
 export async function loadRepoConfig(octokit: Octokit, ref: RepoRef): Promise<LoadedConfig> {
   const { data: repository } = await octokit.rest.repos.get(ref);
@@ -31,7 +39,7 @@ export async function loadRepoConfig(octokit: Octokit, ref: RepoRef): Promise<Lo
       ref: repository.default_branch,
       mediaType: { format: "raw" },
     });
-    text = String(response.data as unknown);
+    text = rawText(response.data as unknown);
   } catch (error) {
     if (statusOf(error) === 404) return { kind: "missing" };
     throw error;

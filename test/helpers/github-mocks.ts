@@ -44,7 +44,7 @@ export function mockRepoConfig(yaml: string | null, defaultBranch = "main"): noc
   const content = scope.get(`${repoPath}/contents/.github%2Fdeploybot.yml`).query({ ref: defaultBranch });
   return yaml === null
     ? content.reply(404, { message: "Not Found" })
-    : content.matchHeader("accept", /raw/).reply(200, yaml, { "content-type": "application/vnd.github.raw" });
+    : content.matchHeader("accept", /raw/).reply(200, yaml, { "content-type": "text/plain; charset=utf-8" });
 }
 
 export function mockPullFiles(number: number, files: string[]): nock.Scope {
