@@ -8,7 +8,11 @@ import type { Store } from "./store/store.js";
  * rest. No GitHub, model or Slack call happens inside a request.
  */
 
-export const HANDLED_EVENTS = ["pull_request.closed", "deployment_status.created", "workflow_run.completed"] as const;
+export const HANDLED_EVENTS = [
+  "pull_request.closed",
+  "deployment_status.created",
+  "workflow_run.completed",
+] as const;
 
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean> | boolean;
 
@@ -25,7 +29,11 @@ export function createApp(deps: AppDeps): ApplicationFunction {
   return async (app, options) => {
     app.on([...HANDLED_EVENTS], async (context) => {
       const kind = `${context.name}.${context.payload.action}`;
-      if (context.name === "pull_request" && "pull_request" in context.payload && !context.payload.pull_request.merged) {
+      if (
+        context.name === "pull_request" &&
+        "pull_request" in context.payload &&
+        !context.payload.pull_request.merged
+      ) {
         app.log.debug({ delivery: context.id }, "pull request closed without merging: nothing to deploy");
         return;
       }
@@ -33,7 +41,10 @@ export function createApp(deps: AppDeps): ApplicationFunction {
         { deliveryId: context.id, source: "github", kind, payload: context.payload },
         deps.clock(),
       );
-      app.log.debug({ delivery: context.id, event: kind }, stored ? "queued" : "redelivery of a queued event ignored");
+      app.log.debug(
+        { delivery: context.id, event: kind },
+        stored ? "queued" : "redelivery of a queued event ignored",
+      );
     });
 
     for (const route of deps.routes ?? []) options.addHandler(route);

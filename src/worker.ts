@@ -58,7 +58,8 @@ export async function handleEntry(deps: WorkerDeps, entry: InboxEntry): Promise<
       if (!outcome) return `skipped: progress state ${status.state}`;
       const record = await deps.store.getDeployment(payload.deployment.id);
       if (!record) return `skipped: deployment ${payload.deployment.id} was not created by deploybot`;
-      if (record.state !== "pending") return `skipped: deployment ${record.deploymentId} already ${record.state}`;
+      if (record.state !== "pending")
+        return `skipped: deployment ${record.deploymentId} already ${record.state}`;
       await finishDeploy(deps, record, {
         outcome,
         summary:
@@ -77,7 +78,8 @@ export async function handleEntry(deps: WorkerDeps, entry: InboxEntry): Promise<
         (await deps.store.getDeploymentByRun(run.id)) ??
         (byTitle !== null ? await deps.store.getDeployment(byTitle) : null);
       if (!record) return `skipped: run ${run.id} is not a deploybot deploy`;
-      if (record.state !== "pending") return `skipped: deployment ${record.deploymentId} already ${record.state}`;
+      if (record.state !== "pending")
+        return `skipped: deployment ${record.deploymentId} already ${record.state}`;
       // The workflow should have set a final deployment status; a run that ends without one ends the deploy.
       await finishDeploy(deps, record, {
         outcome: run.conclusion === "success" ? "success" : "failure",
@@ -110,7 +112,11 @@ export async function processNextEntry(deps: WorkerDeps): Promise<boolean> {
       deps.log.error(fields, `gave up on ${entry.kind} delivery ${entry.deliveryId}: ${message}`);
     } else {
       const delayMs = Math.min(5_000 * 2 ** (entry.attempts - 1), 10 * 60_000);
-      await deps.store.retryInbox(entry.id, message.slice(0, 1_000), new Date(deps.clock().getTime() + delayMs));
+      await deps.store.retryInbox(
+        entry.id,
+        message.slice(0, 1_000),
+        new Date(deps.clock().getTime() + delayMs),
+      );
       deps.log.warn(fields, `${entry.kind} failed, retrying in ${Math.round(delayMs / 1000)}s: ${message}`);
     }
   }

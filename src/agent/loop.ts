@@ -1,5 +1,12 @@
 import { lastEnvironment, type RepoConfig } from "../config/repo-config.js";
-import { lastOf, newEvent, type EventOf, type NewEvent, type Thread, type ThreadStatus } from "../thread/events.js";
+import {
+  lastOf,
+  newEvent,
+  type EventOf,
+  type NewEvent,
+  type Thread,
+  type ThreadStatus,
+} from "../thread/events.js";
 import { changedComponents, configOf, deriveState } from "../thread/state.js";
 import type { AskHumanStep, DoneStep, NextStep } from "./next-step.js";
 import type { Verdict } from "./policy.js";
@@ -44,20 +51,31 @@ export function planNext(thread: Thread): Plan {
     return { kind: "wait", status: state.status, waitingOn: state.waitingOn };
   }
   if (state.approved) {
-    return { kind: "judge", step: state.approved.step, approved: true, approvalId: state.approved.approvalId };
+    return {
+      kind: "judge",
+      step: state.approved.step,
+      approved: true,
+      approvalId: state.approved.approvalId,
+    };
   }
-  if (state.deferred) return { kind: "judge", step: state.deferred.data.step, approved: false, approvalId: null };
-  if (state.unjudged) return { kind: "judge", step: state.unjudged.data.step, approved: false, approvalId: null };
+  if (state.deferred)
+    return { kind: "judge", step: state.deferred.data.step, approved: false, approvalId: null };
+  if (state.unjudged)
+    return { kind: "judge", step: state.unjudged.data.step, approved: false, approvalId: null };
 
   const finished = finishedMessage(thread, config);
   if (finished) return { kind: "finish", message: finished };
 
   if (state.consecutiveFailures >= MAX_CONSECUTIVE_FAILURES) {
-    const last = lastOf(events, "decision_error")?.data.error ?? lastOf(events, "policy_refused")?.data.reason;
+    const last =
+      lastOf(events, "decision_error")?.data.error ?? lastOf(events, "policy_refused")?.data.reason;
     return {
       kind: "escalate",
       question: "I could not choose a valid next step. What should I do?",
-      reason: `${state.consecutiveFailures} unusable answers in a row; last: ${last ?? "unknown"}`.slice(0, 1_000),
+      reason: `${state.consecutiveFailures} unusable answers in a row; last: ${last ?? "unknown"}`.slice(
+        0,
+        1_000,
+      ),
     };
   }
   return { kind: "decide", config };
@@ -71,7 +89,9 @@ export function finishedMessage(thread: Thread, config: RepoConfig): string | nu
   const last = lastEnvironment(config).name;
   const { successes } = deriveState(thread.events);
   const reached = components.every((component) =>
-    successes.some((s) => s.component === component && s.environment === last && s.sha === merged.data.merge_sha),
+    successes.some(
+      (s) => s.component === component && s.environment === last && s.sha === merged.data.merge_sha,
+    ),
   );
   if (!reached) return null;
   return `Deployed ${components.join(" and ")} at ${merged.data.merge_sha.slice(0, 7)} to ${last}.`;
@@ -94,7 +114,13 @@ export function eventsForVerdict(
         ? []
         : [newEvent("step_deferred", { step, reason: verdict.reason, lock_key: verdict.lockKey })];
     case "needs_approval":
-      return [newEvent("approval_requested", { approval_id: options.approvalId, step, expires_at: options.expiresAt })];
+      return [
+        newEvent("approval_requested", {
+          approval_id: options.approvalId,
+          step,
+          expires_at: options.expiresAt,
+        }),
+      ];
     case "allow":
       if (verdict.action && verdict.lockKey) {
         return [

@@ -83,7 +83,9 @@ export function parseNextStep(
   known: { components: string[]; environments: string[] },
 ): { ok: true; step: NextStep } | { ok: false; error: string } {
   const intent =
-    typeof raw === "object" && raw !== null && "intent" in raw ? (raw as { intent: unknown }).intent : undefined;
+    typeof raw === "object" && raw !== null && "intent" in raw
+      ? (raw as { intent: unknown }).intent
+      : undefined;
   const schema =
     intent === "rollback"
       ? RollbackStep

@@ -102,7 +102,9 @@ export function judge(step: NextStep, facts: PolicyFacts): Verdict {
   }
 
   const approval =
-    action.kind === "rollback" ? (environment.rollback_approval ?? environment.approval) : environment.approval;
+    action.kind === "rollback"
+      ? (environment.rollback_approval ?? environment.approval)
+      : environment.approval;
   if (approval === "required" && !facts.approved) {
     return {
       kind: "needs_approval",

@@ -45,7 +45,12 @@ function lastSeqOf(thread: Thread): number {
 
 /** Retryable: the outside service may answer later (5xx, network); the inbox entry is retried. */
 function isTransient(error: unknown): boolean {
-  return !(error instanceof GitHubStepError) || error.status === undefined || error.status >= 500 || error.status === 429;
+  return (
+    !(error instanceof GitHubStepError) ||
+    error.status === undefined ||
+    error.status >= 500 ||
+    error.status === 429
+  );
 }
 
 export async function advanceThread(deps: LoopDeps, threadId: string): Promise<void> {
@@ -54,7 +59,10 @@ export async function advanceThread(deps: LoopDeps, threadId: string): Promise<v
     if (!thread) throw new Error(`thread ${threadId} not found`);
     const plan = planNext(thread);
     if (plan.kind === "idle" || plan.kind === "wait") {
-      deps.log.debug({ thread: threadId, plan: plan.kind }, plan.kind === "wait" ? `waiting: ${plan.waitingOn}` : plan.reason);
+      deps.log.debug(
+        { thread: threadId, plan: plan.kind },
+        plan.kind === "wait" ? `waiting: ${plan.waitingOn}` : plan.reason,
+      );
       return;
     }
     try {
@@ -67,7 +75,10 @@ export async function advanceThread(deps: LoopDeps, threadId: string): Promise<v
       throw error;
     }
   }
-  deps.log.warn({ thread: threadId }, `thread did not settle within ${MAX_STEPS_PER_RUN} steps; it resumes on the next event`);
+  deps.log.warn(
+    { thread: threadId },
+    `thread did not settle within ${MAX_STEPS_PER_RUN} steps; it resumes on the next event`,
+  );
 }
 
 async function append(deps: LoopDeps, thread: Thread, events: NewEvent[]): Promise<void> {
@@ -75,25 +86,41 @@ async function append(deps: LoopDeps, thread: Thread, events: NewEvent[]): Promi
   await deps.store.appendEvents(thread.id, lastSeqOf(thread), events, deps.clock());
 }
 
-async function execute(deps: LoopDeps, thread: Thread, plan: Exclude<Plan, { kind: "idle" | "wait" }>): Promise<void> {
+async function execute(
+  deps: LoopDeps,
+  thread: Thread,
+  plan: Exclude<Plan, { kind: "idle" | "wait" }>,
+): Promise<void> {
   switch (plan.kind) {
     case "decide": {
       const result = await deps.decider.decide({ thread, config: plan.config });
       if (result.ok) {
         deps.log.info(
-          { thread: thread.id, intent: result.step.intent, decider: result.meta.decider, ms: result.meta.latency_ms },
+          {
+            thread: thread.id,
+            intent: result.step.intent,
+            decider: result.meta.decider,
+            ms: result.meta.latency_ms,
+          },
           `decided ${describeStep(result.step)}`,
         );
         await append(deps, thread, [newEvent("decision", { ...result.meta, step: result.step })]);
       } else {
-        deps.log.warn({ thread: thread.id, decider: result.meta.decider }, `unusable decision: ${result.error}`);
-        await append(deps, thread, [newEvent("decision_error", { ...result.meta, error: result.error.slice(0, 500) })]);
+        deps.log.warn(
+          { thread: thread.id, decider: result.meta.decider },
+          `unusable decision: ${result.error}`,
+        );
+        await append(deps, thread, [
+          newEvent("decision_error", { ...result.meta, error: result.error.slice(0, 500) }),
+        ]);
       }
       return;
     }
     case "escalate":
       deps.log.warn({ thread: thread.id }, `thread needs a human: ${plan.reason}`);
-      await append(deps, thread, [newEvent("human_needed", { question: plan.question, reason: plan.reason })]);
+      await append(deps, thread, [
+        newEvent("human_needed", { question: plan.question, reason: plan.reason }),
+      ]);
       return;
     case "finish":
       deps.log.info({ thread: thread.id }, plan.message);
@@ -126,7 +153,8 @@ async function judgeStep(deps: LoopDeps, thread: Thread, step: NextStep, approve
 
   const successes = [...state.successes];
   for (const entry of lastOf(thread.events, "deployed_versions")?.data.entries ?? []) {
-    if (entry.sha) successes.push({ component: entry.component, environment: entry.environment, sha: entry.sha });
+    if (entry.sha)
+      successes.push({ component: entry.component, environment: entry.environment, sha: entry.sha });
   }
   if (action) {
     const history = await deps.store.successfulDeployments(thread.repo, {
@@ -134,7 +162,9 @@ async function judgeStep(deps: LoopDeps, thread: Thread, step: NextStep, approve
       environment: action.environment,
       limit: 50,
     });
-    successes.push(...history.map((d) => ({ component: d.component, environment: d.environment, sha: d.sha })));
+    successes.push(
+      ...history.map((d) => ({ component: d.component, environment: d.environment, sha: d.sha })),
+    );
   }
   const lock = lockKey ? await deps.store.getLock(lockKey) : null;
   const facts: PolicyFacts = {
@@ -189,7 +219,10 @@ async function judgeStep(deps: LoopDeps, thread: Thread, step: NextStep, approve
   } else if (recorded.type === "human_needed") {
     deps.log.warn({ thread: thread.id }, `thread asks a human: ${recorded.data.question}`);
   } else if (recorded.type === "approval_requested") {
-    deps.log.info({ thread: thread.id }, `approval ${recorded.data.approval_id} requested for ${describeStep(step)}`);
+    deps.log.info(
+      { thread: thread.id },
+      `approval ${recorded.data.approval_id} requested for ${describeStep(step)}`,
+    );
   }
 }
 
@@ -282,7 +315,12 @@ async function dispatchStep(
     const run = await dispatchWorkflow(octokit, ref, {
       workflow,
       branch: config.branch,
-      inputs: { environment: a.environment, sha: a.sha, component: a.component, deployment_id: String(deploymentId) },
+      inputs: {
+        environment: a.environment,
+        sha: a.sha,
+        component: a.component,
+        deployment_id: String(deploymentId),
+      },
     });
     if (run.runId !== null) await deps.store.setDeploymentRun(deploymentId, run.runId);
     deps.log.info(
@@ -290,15 +328,24 @@ async function dispatchStep(
       `dispatched ${workflow} for ${a.component} ${a.sha.slice(0, 7)} to ${a.environment}`,
     );
     await append(deps, thread, [
-      newEvent("deploy_dispatched", { deployment_id: deploymentId, workflow, run_id: run.runId, run_url: run.runUrl }),
+      newEvent("deploy_dispatched", {
+        deployment_id: deploymentId,
+        workflow,
+        run_id: run.runId,
+        run_url: run.runUrl,
+      }),
     ]);
   } catch (error) {
     if (isTransient(error) || error instanceof AppendConflictError) throw error;
     const summary = error instanceof Error ? error.message : String(error);
     deps.log.warn({ thread: thread.id, deployment: deploymentId }, summary);
     // The deployment would otherwise stay pending on GitHub forever.
-    await setDeploymentStatus(octokit, ref, deploymentId, "error", `deploybot: ${summary}`).catch((statusError: unknown) =>
-      deps.log.warn({ deployment: deploymentId }, `could not mark deployment failed: ${String(statusError)}`),
+    await setDeploymentStatus(octokit, ref, deploymentId, "error", `deploybot: ${summary}`).catch(
+      (statusError: unknown) =>
+        deps.log.warn(
+          { deployment: deploymentId },
+          `could not mark deployment failed: ${String(statusError)}`,
+        ),
     );
     await finishDeploy(deps, (await deps.store.getDeployment(deploymentId))!, {
       outcome: "failure",
@@ -321,7 +368,11 @@ export interface DeployOutcome {
  * waiting for that lock and moves the thread on. Each part is idempotent, so a crash between
  * them is repaired by handling the same result again.
  */
-export async function finishDeploy(deps: LoopDeps, record: DeploymentRecord, result: DeployOutcome): Promise<void> {
+export async function finishDeploy(
+  deps: LoopDeps,
+  record: DeploymentRecord,
+  result: DeployOutcome,
+): Promise<void> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const thread = await deps.store.getThread(record.threadId);
     if (!thread) return;

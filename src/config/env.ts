@@ -18,7 +18,10 @@ const apiTokens = z.preprocess(
     .transform((raw, ctx) => {
       const tokens = new Map<string, string>();
       if (!raw) return tokens;
-      for (const pair of raw.split(",").map((p) => p.trim()).filter(Boolean)) {
+      for (const pair of raw
+        .split(",")
+        .map((p) => p.trim())
+        .filter(Boolean)) {
         const index = pair.indexOf(":");
         const name = index > 0 ? pair.slice(0, index) : "";
         const token = index > 0 ? pair.slice(index + 1) : "";

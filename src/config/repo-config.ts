@@ -8,7 +8,9 @@ const name = z
   .string()
   .regex(/^[a-z][a-z0-9_-]{0,39}$/, "use lowercase letters, digits, '-' or '_', starting with a letter");
 
-const slackId = z.string().regex(/^[UWS][A-Z0-9]{2,}$/, "expected a Slack user (U…/W…) or user-group (S…) id");
+const slackId = z
+  .string()
+  .regex(/^[UWS][A-Z0-9]{2,}$/, "expected a Slack user (U…/W…) or user-group (S…) id");
 
 /** `30m`, `24h`, `7d`, or `never`; parsed into milliseconds (`null` for never). */
 export const Duration = z
@@ -43,8 +45,12 @@ export const RepoConfigSchema = z
       .record(z.string(), ComponentConfig)
       .refine((components) => Object.keys(components).length > 0, "define at least one component"),
     environments: z.array(EnvironmentConfig).min(1, "list at least one environment, in promotion order"),
-    slack: z.strictObject({ channel: z.string().regex(/^[CGD][A-Z0-9]{2,}$/, "expected a channel id") }).optional(),
-    users: z.record(z.string(), z.string().regex(/^[UW][A-Z0-9]{2,}$/, "expected a Slack user id")).default({}),
+    slack: z
+      .strictObject({ channel: z.string().regex(/^[CGD][A-Z0-9]{2,}$/, "expected a channel id") })
+      .optional(),
+    users: z
+      .record(z.string(), z.string().regex(/^[UW][A-Z0-9]{2,}$/, "expected a Slack user id"))
+      .default({}),
   })
   .superRefine((config, ctx) => {
     for (const key of Object.keys(config.components)) {
@@ -93,7 +99,9 @@ export class RepoConfigError extends Error {
 function fieldPath(path: readonly PropertyKey[]): string {
   if (path.length === 0) return "(top level)";
   return path
-    .map((part, index) => (typeof part === "number" ? `[${part}]` : `${index === 0 ? "" : "."}${String(part)}`))
+    .map((part, index) =>
+      typeof part === "number" ? `[${part}]` : `${index === 0 ? "" : "."}${String(part)}`,
+    )
     .join("");
 }
 

@@ -68,7 +68,11 @@ export async function lastGoodDeploymentsOnGitHub(
   const found: LastGood[] = [];
   const environments = [...new Set(wanted.map((w) => w.environment))];
   for (const environment of environments) {
-    const { data: deployments } = await octokit.rest.repos.listDeployments({ ...ref, environment, per_page: 50 });
+    const { data: deployments } = await octokit.rest.repos.listDeployments({
+      ...ref,
+      environment,
+      per_page: 50,
+    });
     const newestFirst = [...deployments].sort((a, b) => b.id - a.id);
     for (const { component } of wanted.filter((w) => w.environment === environment)) {
       if (!(component in config.components)) continue;
@@ -83,7 +87,13 @@ export async function lastGoodDeploymentsOnGitHub(
         });
         const success = statuses.find((s) => s.state === "success");
         if (success) {
-          found.push({ component, environment, sha: candidate.sha, deploymentId: candidate.id, at: success.created_at });
+          found.push({
+            component,
+            environment,
+            sha: candidate.sha,
+            deploymentId: candidate.id,
+            at: success.created_at,
+          });
           break;
         }
       }
@@ -122,7 +132,11 @@ export async function findDeploymentForStep(
   return match ? match.id : null;
 }
 
-export async function createDeployment(octokit: Octokit, ref: RepoRef, request: DeploymentRequest): Promise<number> {
+export async function createDeployment(
+  octokit: Octokit,
+  ref: RepoRef,
+  request: DeploymentRequest,
+): Promise<number> {
   const payload: DeploymentPayload = {
     component: request.component,
     thread_id: request.threadId,

@@ -1,6 +1,11 @@
 import type { ProbotOctokit } from "probot";
 import { parse as parseYaml } from "yaml";
-import { parseRepoConfig, REPO_CONFIG_PATH, RepoConfigError, type RepoConfig } from "../config/repo-config.js";
+import {
+  parseRepoConfig,
+  REPO_CONFIG_PATH,
+  RepoConfigError,
+  type RepoConfig,
+} from "../config/repo-config.js";
 import type { EventDataOf } from "../thread/events.js";
 
 /** Reads of a repository that a deploy decision needs: its config, a PR's files, CI state. */
@@ -24,7 +29,8 @@ function statusOf(error: unknown): number | undefined {
 function rawText(data: unknown): string {
   if (typeof data === "string") return data;
   if (data instanceof ArrayBuffer) return new TextDecoder().decode(data);
-  if (ArrayBuffer.isView(data)) return new TextDecoder().decode(data);
+  if (ArrayBuffer.isView(data))
+    return Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("utf8");
   throw new Error(`unexpected response for ${REPO_CONFIG_PATH}: ${typeof data}`);
 }
 
@@ -55,7 +61,11 @@ export async function loadRepoConfig(octokit: Octokit, ref: RepoRef): Promise<Lo
 }
 
 /** GitHub lists at most 3000 files per pull request; that bound is ours too. */
-export async function listChangedFiles(octokit: Octokit, ref: RepoRef, pullNumber: number): Promise<string[]> {
+export async function listChangedFiles(
+  octokit: Octokit,
+  ref: RepoRef,
+  pullNumber: number,
+): Promise<string[]> {
   const files = await octokit.paginate(octokit.rest.pulls.listFiles, {
     ...ref,
     pull_number: pullNumber,

@@ -8,7 +8,10 @@ const FILES_SHOWN_PER_COMPONENT = 20;
  * Sorts a merge's changed files into the configured components. A file may belong to several
  * components; files that match none are counted, so "nothing to deploy" can say why.
  */
-export function classifyChanges(files: readonly string[], config: RepoConfig): EventDataOf<"changes_classified"> {
+export function classifyChanges(
+  files: readonly string[],
+  config: RepoConfig,
+): EventDataOf<"changes_classified"> {
   const matchers = Object.entries(config.components).map(
     ([name, component]) => [name, picomatch(component.paths, { dot: true })] as const,
   );

@@ -2,7 +2,13 @@ import { createHash } from "node:crypto";
 import { advanceThread, type LoopDeps } from "../agent/runner.js";
 import { REPO_CONFIG_PATH } from "../config/repo-config.js";
 import { lastGoodDeploymentsOnGitHub } from "../github/deployments.js";
-import { ciState, listChangedFiles, loadRepoConfig, type Octokit, type RepoRef } from "../github/repository.js";
+import {
+  ciState,
+  listChangedFiles,
+  loadRepoConfig,
+  type Octokit,
+  type RepoRef,
+} from "../github/repository.js";
 import type { PullRequestClosed } from "../github/webhooks.js";
 import { newEvent, type EventDataOf, type NewEvent } from "../thread/events.js";
 import type { RepoConfig } from "../config/repo-config.js";
@@ -23,12 +29,14 @@ function bounded(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max - 7)}…[cut]` : text;
 }
 
-export type IngestOutcome = { kind: "skipped"; reason: string } | { kind: "thread"; threadId: string; created: boolean };
+export type IngestOutcome =
+  { kind: "skipped"; reason: string } | { kind: "thread"; threadId: string; created: boolean };
 
 export async function ingestMerge(deps: LoopDeps, payload: PullRequestClosed): Promise<IngestOutcome> {
   const pr = payload.pull_request;
   const repoName = payload.repository.full_name;
-  if (!pr.merged || !pr.merge_commit_sha) return { kind: "skipped", reason: `${repoName}#${pr.number} closed without merging` };
+  if (!pr.merged || !pr.merge_commit_sha)
+    return { kind: "skipped", reason: `${repoName}#${pr.number} closed without merging` };
 
   const ref: RepoRef = { owner: payload.repository.owner.login, repo: payload.repository.name };
   const threadId = threadIdForMerge(repoName, pr.number, pr.merge_commit_sha);
@@ -54,7 +62,12 @@ export async function ingestMerge(deps: LoopDeps, payload: PullRequestClosed): P
     base_ref: pr.base.ref,
     html_url: pr.html_url,
   });
-  const thread = { id: threadId, repo: repoName, installationId: payload.installation.id, title: bounded(`${repoName}#${pr.number} ${pr.title}`, 200) };
+  const thread = {
+    id: threadId,
+    repo: repoName,
+    installationId: payload.installation.id,
+    title: bounded(`${repoName}#${pr.number} ${pr.title}`, 200),
+  };
 
   if (loaded.kind === "invalid") {
     deps.log.warn({ repo: repoName }, `${REPO_CONFIG_PATH} is invalid: ${loaded.problems.join("; ")}`);
@@ -63,7 +76,9 @@ export async function ingestMerge(deps: LoopDeps, payload: PullRequestClosed): P
       [
         merged,
         newEvent("config_invalid", { file: REPO_CONFIG_PATH, problems: loaded.problems }),
-        newEvent("failed", { reason: `${REPO_CONFIG_PATH} is invalid: ${loaded.problems.join("; ")}`.slice(0, 1_000) }),
+        newEvent("failed", {
+          reason: `${REPO_CONFIG_PATH} is invalid: ${loaded.problems.join("; ")}`.slice(0, 1_000),
+        }),
       ],
       deps.clock(),
     );
@@ -71,7 +86,10 @@ export async function ingestMerge(deps: LoopDeps, payload: PullRequestClosed): P
   }
   const { config } = loaded;
   if (pr.base.ref !== config.branch) {
-    return { kind: "skipped", reason: `${repoName}#${pr.number} merged into ${pr.base.ref}, not the deploy branch ${config.branch}` };
+    return {
+      kind: "skipped",
+      reason: `${repoName}#${pr.number} merged into ${pr.base.ref}, not the deploy branch ${config.branch}`,
+    };
   }
 
   // 2. What changed, sorted into components.
@@ -91,7 +109,9 @@ export async function ingestMerge(deps: LoopDeps, payload: PullRequestClosed): P
     );
   } else {
     // 3. Pre-fetched context: what is deployed where, and the merge commit's CI state.
-    events.push(newEvent("deployed_versions", await deployedVersions(deps.store, octokit, ref, repoName, config)));
+    events.push(
+      newEvent("deployed_versions", await deployedVersions(deps.store, octokit, ref, repoName, config)),
+    );
     events.push(newEvent("ci_state", await ciState(octokit, ref, pr.merge_commit_sha)));
   }
   const created = await deps.store.createThread(thread, events, deps.clock());
@@ -117,7 +137,11 @@ export async function deployedVersions(
   const missing: { component: string; environment: string }[] = [];
   for (const environment of config.environments) {
     for (const component of Object.keys(config.components)) {
-      const [own] = await store.successfulDeployments(repoName, { component, environment: environment.name, limit: 1 });
+      const [own] = await store.successfulDeployments(repoName, {
+        component,
+        environment: environment.name,
+        limit: 1,
+      });
       if (own) {
         entries.push({
           component,
@@ -130,12 +154,20 @@ export async function deployedVersions(
       } else missing.push({ component, environment: environment.name });
     }
   }
-  const fromGitHub = missing.length > 0 ? await lastGoodDeploymentsOnGitHub(octokit, ref, config, missing) : [];
+  const fromGitHub =
+    missing.length > 0 ? await lastGoodDeploymentsOnGitHub(octokit, ref, config, missing) : [];
   for (const { component, environment } of missing) {
     const found = fromGitHub.find((g) => g.component === component && g.environment === environment);
     entries.push(
       found
-        ? { component, environment, sha: found.sha, deployment_id: found.deploymentId, at: found.at, source: "github" }
+        ? {
+            component,
+            environment,
+            sha: found.sha,
+            deployment_id: found.deploymentId,
+            at: found.at,
+            source: "github",
+          }
         : { component, environment, sha: null, deployment_id: null, at: null, source: "none" },
     );
   }

@@ -16,11 +16,15 @@ export function verifySlackRequest(
   nowSeconds: number,
 ): SlackVerification {
   const { timestamp, signature } = headers;
-  if (!timestamp || !signature) return { ok: false, reason: "missing X-Slack-Request-Timestamp or X-Slack-Signature" };
+  if (!timestamp || !signature)
+    return { ok: false, reason: "missing X-Slack-Request-Timestamp or X-Slack-Signature" };
   if (!/^\d{1,12}$/.test(timestamp)) return { ok: false, reason: "malformed X-Slack-Request-Timestamp" };
   const age = nowSeconds - Number(timestamp);
   if (Math.abs(age) > SLACK_MAX_AGE_SECONDS) {
-    return { ok: false, reason: "X-Slack-Request-Timestamp is outside the 5-minute window (replayed or clock skew)" };
+    return {
+      ok: false,
+      reason: "X-Slack-Request-Timestamp is outside the 5-minute window (replayed or clock skew)",
+    };
   }
   if (!signature.startsWith("v0=")) return { ok: false, reason: "unsupported signature version" };
   const expected = Buffer.from(

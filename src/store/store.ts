@@ -113,14 +113,21 @@ export interface Store {
 
   // Locks: one running deploy per repository, component and environment.
   /** Takes the lock if free (or already held by this holder); otherwise returns the current holder. */
-  acquireLock(key: string, holder: LockHolder, now: Date): Promise<{ acquired: true } | { acquired: false; holder: Lock }>;
+  acquireLock(
+    key: string,
+    holder: LockHolder,
+    now: Date,
+  ): Promise<{ acquired: true } | { acquired: false; holder: Lock }>;
   getLock(key: string): Promise<Lock | null>;
   /** Releases the lock only if `threadId` holds it. */
   releaseLock(key: string, threadId: string): Promise<void>;
   listLocks(): Promise<Lock[]>;
 
   // Deployments deploybot created: correlation of results, and deploy history.
-  recordDeployment(record: Omit<DeploymentRecord, "state" | "finishedAt" | "runId">, now: Date): Promise<void>;
+  recordDeployment(
+    record: Omit<DeploymentRecord, "state" | "finishedAt" | "runId">,
+    now: Date,
+  ): Promise<void>;
   setDeploymentRun(deploymentId: number, runId: number): Promise<void>;
   /** Sets the final state once; returns false if it was already final. */
   finishDeployment(deploymentId: number, state: "success" | "failure", now: Date): Promise<boolean>;

@@ -80,7 +80,11 @@ export const ApprovalRequested = z.object({
   expires_at: z.string().nullable(),
 });
 export const ApprovalGranted = z.object({ approval_id: z.string(), slack_user: z.string() });
-export const ApprovalRejected = z.object({ approval_id: z.string(), slack_user: z.string(), reason: text(2_000) });
+export const ApprovalRejected = z.object({
+  approval_id: z.string(),
+  slack_user: z.string(),
+  reason: text(2_000),
+});
 export const ApprovalExpired = z.object({ approval_id: z.string() });
 
 /** The policy let this step run; its seq is the step's idempotency key. */
@@ -157,7 +161,9 @@ export type EventDataOf<T extends EventType> = z.infer<(typeof EventData)[T]>;
 export type NewEvent = { [T in EventType]: { type: T; data: EventDataOf<T> } }[EventType];
 
 /** A stored event. */
-export type ThreadEvent = { [T in EventType]: { seq: number; at: string; type: T; data: EventDataOf<T> } }[EventType];
+export type ThreadEvent = {
+  [T in EventType]: { seq: number; at: string; type: T; data: EventDataOf<T> };
+}[EventType];
 
 export const EVENT_TYPES = Object.keys(EventData) as EventType[];
 

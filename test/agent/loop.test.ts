@@ -6,7 +6,14 @@ import { parse as parseYaml } from "yaml";
 import { CONFIG_NO_APPROVAL_YAML } from "../helpers/github-mocks.js";
 
 const SHA = "a".repeat(40);
-const meta = { decider: "rules" as const, model: "rules", prompt_hash: "h", tokens_in: null, tokens_out: null, latency_ms: 1 };
+const meta = {
+  decider: "rules" as const,
+  model: "rules",
+  prompt_hash: "h",
+  tokens_in: null,
+  tokens_out: null,
+  latency_ms: 1,
+};
 const deployStaging = { intent: "deploy_backend", environment: "staging", sha: SHA, reason: "promote" };
 
 function thread(...events: NewEvent[]): Thread {
@@ -15,7 +22,9 @@ function thread(...events: NewEvent[]): Thread {
     repo: "acme/shop",
     installationId: 1,
     createdAt: "2026-11-24T12:00:00.000Z",
-    events: events.map((e, i) => ({ ...e, seq: i + 1, at: "2026-11-24T12:00:00.000Z" }) as Thread["events"][number]),
+    events: events.map(
+      (e, i) => ({ ...e, seq: i + 1, at: "2026-11-24T12:00:00.000Z" }) as Thread["events"][number],
+    ),
   };
 }
 
@@ -53,9 +62,20 @@ const authorized = (environment: string) =>
     lock_key: `acme/shop:backend:${environment}`,
   });
 const created = (id: number, environment: string) =>
-  newEvent("deployment_created", { step_seq: 4, deployment_id: id, component: "backend", environment, sha: SHA });
+  newEvent("deployment_created", {
+    step_seq: 4,
+    deployment_id: id,
+    component: "backend",
+    environment,
+    sha: SHA,
+  });
 const dispatched = (id: number) =>
-  newEvent("deploy_dispatched", { deployment_id: id, workflow: "deploy-backend.yml", run_id: 9, run_url: null });
+  newEvent("deploy_dispatched", {
+    deployment_id: id,
+    workflow: "deploy-backend.yml",
+    run_id: 9,
+    run_url: null,
+  });
 const finished = (environment: string, outcome: "success" | "failure") =>
   newEvent("deploy_finished", {
     deployment_id: 1,
@@ -86,7 +106,13 @@ describe("planning a thread's next step", () => {
   });
 
   it("decides again after a deploy finished", () => {
-    const events = [...start, authorized("staging"), created(1, "staging"), dispatched(1), finished("staging", "success")];
+    const events = [
+      ...start,
+      authorized("staging"),
+      created(1, "staging"),
+      dispatched(1),
+      finished("staging", "success"),
+    ];
     expect(planNext(thread(...events)).kind).toBe("decide");
   });
 
@@ -102,7 +128,10 @@ describe("planning a thread's next step", () => {
       dispatched(2),
       finished("production", "success"),
     ];
-    expect(planNext(thread(...events))).toEqual({ kind: "finish", message: `Deployed backend at aaaaaaa to production.` });
+    expect(planNext(thread(...events))).toEqual({
+      kind: "finish",
+      message: `Deployed backend at aaaaaaa to production.`,
+    });
   });
 
   it(`asks a human after ${MAX_CONSECUTIVE_FAILURES} unusable answers in a row`, () => {
@@ -116,7 +145,9 @@ describe("planning a thread's next step", () => {
   it("counts policy refusals as unusable answers, and a productive step resets the count", () => {
     const refused = newEvent("policy_refused", { step: deployStaging, reason: "no" });
     expect(planNext(thread(...start, refused, refused, refused)).kind).toBe("escalate");
-    expect(deriveState(thread(...start, refused, refused, authorized("staging")).events).consecutiveFailures).toBe(0);
+    expect(
+      deriveState(thread(...start, refused, refused, authorized("staging")).events).consecutiveFailures,
+    ).toBe(0);
   });
 
   it("waits for a human once one was asked, and resumes after the answer", () => {
@@ -127,7 +158,11 @@ describe("planning a thread's next step", () => {
   });
 
   it("re-judges an approved step as approved", () => {
-    const requested = newEvent("approval_requested", { approval_id: "ap_1", step: deployStaging, expires_at: null });
+    const requested = newEvent("approval_requested", {
+      approval_id: "ap_1",
+      step: deployStaging,
+      expires_at: null,
+    });
     expect(planNext(thread(...start, requested)).kind).toBe("wait");
     const granted = newEvent("approval_granted", { approval_id: "ap_1", slack_user: "U1" });
     expect(planNext(thread(...start, requested, granted))).toMatchObject({ kind: "judge", approved: true });
@@ -152,7 +187,13 @@ describe("recording a verdict", () => {
       kind: "wait" as const,
       lockKey: "k",
       reason: "busy",
-      action: { kind: "deploy" as const, component: "backend", environment: "staging", sha: SHA, reason: "r" },
+      action: {
+        kind: "deploy" as const,
+        component: "backend",
+        environment: "staging",
+        sha: SHA,
+        reason: "r",
+      },
     };
     expect(eventsForVerdict(deployStaging, verdict, options)).toHaveLength(1);
     expect(eventsForVerdict(deployStaging, verdict, { ...options, alreadyDeferred: true })).toEqual([]);
@@ -160,9 +201,9 @@ describe("recording a verdict", () => {
 
   it("turns ask_human into a question and done_for_now into the end", () => {
     const allow = { kind: "allow" as const, action: null, lockKey: null };
-    expect(eventsForVerdict({ intent: "ask_human", question: "Q?", reason: "r" }, allow, options)[0]?.type).toBe(
-      "human_needed",
-    );
+    expect(
+      eventsForVerdict({ intent: "ask_human", question: "Q?", reason: "r" }, allow, options)[0]?.type,
+    ).toBe("human_needed");
     expect(eventsForVerdict({ intent: "done_for_now", message: "m" }, allow, options)[0]).toEqual({
       type: "done",
       data: { message: "m", by: "model" },

@@ -128,7 +128,9 @@ describe("the policy", () => {
   it("needs approval for a production rollback unless the environment says otherwise", () => {
     const successes = [{ component: "backend", environment: "production", sha: OLDER }];
     expect(judge(rollback("production", OLDER), facts({ successes })).kind).toBe("needs_approval");
-    const relaxed = parseRepoConfig(CONFIG_YAML.replace("approval: required", "approval: required\n    rollback_approval: not_required"));
+    const relaxed = parseRepoConfig(
+      CONFIG_YAML.replace("approval: required", "approval: required\n    rollback_approval: not_required"),
+    );
     expect(judge(rollback("production", OLDER), facts({ successes, config: relaxed })).kind).toBe("allow");
   });
 

@@ -26,7 +26,9 @@ describe("the repository config", () => {
   });
 
   it("accepts never as an approval expiry", () => {
-    const config = parseRepoConfig(CONFIG_YAML.replace("approval_expires_after: 24h", "approval_expires_after: never"));
+    const config = parseRepoConfig(
+      CONFIG_YAML.replace("approval_expires_after: 24h", "approval_expires_after: never"),
+    );
     expect(config.environments[1]?.approval_expires_after).toBeNull();
   });
 
@@ -43,7 +45,9 @@ describe("the repository config", () => {
     }
     expect(error).toBeInstanceOf(RepoConfigError);
     expect((error as Error).message).toContain(".github/deploybot.yml is invalid");
-    expect(problemsOf(text).join("\n")).toMatch(/components\.frontend\.workflow: .*\n.*environments\[1\]\.approval_expires_after/);
+    expect(problemsOf(text).join("\n")).toMatch(
+      /components\.frontend\.workflow: .*\n.*environments\[1\]\.approval_expires_after/,
+    );
   });
 
   it("explains a bad duration and a bad component name", () => {
@@ -58,7 +62,9 @@ describe("the repository config", () => {
   });
 
   it("rejects an unknown key instead of ignoring a typo", () => {
-    expect(problemsOf(CONFIG_YAML.replace("branch: main", "branch: main\nbranches: [main]"))[0]).toContain("branches");
+    expect(problemsOf(CONFIG_YAML.replace("branch: main", "branch: main\nbranches: [main]"))[0]).toContain(
+      "branches",
+    );
   });
 
   it("requires approvers where approval is required", () => {

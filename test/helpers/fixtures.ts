@@ -16,7 +16,10 @@ const examples = JSON.parse(
   readFileSync(require.resolve("@octokit/webhooks-examples/api.github.com/index.json"), "utf8"),
 ) as ExampleGroup[];
 
-function example(name: string, predicate: (payload: Record<string, unknown>) => boolean): Record<string, unknown> {
+function example(
+  name: string,
+  predicate: (payload: Record<string, unknown>) => boolean,
+): Record<string, unknown> {
   const found = examples.find((group) => group.name === name)?.examples.find(predicate);
   if (!found) throw new Error(`no ${name} example matches`);
   return structuredClone(found);
@@ -40,7 +43,9 @@ function placeInRepo(payload: Json): Json {
   return payload;
 }
 
-export function mergedPullRequest(options: { number?: number; sha?: string; baseRef?: string; merged?: boolean } = {}): Json {
+export function mergedPullRequest(
+  options: { number?: number; sha?: string; baseRef?: string; merged?: boolean } = {},
+): Json {
   const payload = placeInRepo(example("pull_request", (p) => p.action === "closed"));
   const pr = obj(payload.pull_request);
   pr.number = options.number ?? 7;
@@ -60,7 +65,9 @@ export function deploymentStatus(options: {
   viaAppId?: number | null;
   description?: string;
 }): Json {
-  const payload = placeInRepo(example("deployment_status", (p) => obj(p.deployment_status).state === "success"));
+  const payload = placeInRepo(
+    example("deployment_status", (p) => obj(p.deployment_status).state === "success"),
+  );
   const status = obj(payload.deployment_status);
   status.state = options.state;
   status.description = options.description ?? "";

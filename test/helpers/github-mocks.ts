@@ -40,7 +40,9 @@ export function mockInstallationToken(): nock.Scope {
 }
 
 export function mockRepoConfig(yaml: string | null, defaultBranch = "main"): nock.Scope {
-  const scope = nock(API).get(repoPath).reply(200, { name: REPO, full_name: `${OWNER}/${REPO}`, default_branch: defaultBranch });
+  const scope = nock(API)
+    .get(repoPath)
+    .reply(200, { name: REPO, full_name: `${OWNER}/${REPO}`, default_branch: defaultBranch });
   const content = scope.get(`${repoPath}/contents/.github%2Fdeploybot.yml`).query({ ref: defaultBranch });
   return yaml === null
     ? content.reply(404, { message: "Not Found" })
@@ -53,7 +55,11 @@ export function mockPullFiles(number: number, files: string[]): nock.Scope {
     .query({ per_page: "100" })
     .reply(
       200,
-      files.map((filename, index) => ({ sha: String(index).padStart(40, "0"), filename, status: "modified" })),
+      files.map((filename, index) => ({
+        sha: String(index).padStart(40, "0"),
+        filename,
+        status: "modified",
+      })),
     );
 }
 
@@ -96,7 +102,10 @@ export function mockCiState(sha: string, state: "success" | "failure" = "success
     .reply(200, { state, statuses: [{ context: "ci/test", state }] })
     .get(`${repoPath}/commits/${sha}/check-runs`)
     .query({ per_page: "100" })
-    .reply(200, { total_count: 1, check_runs: [{ name: "build", status: "completed", conclusion: "success" }] });
+    .reply(200, {
+      total_count: 1,
+      check_runs: [{ name: "build", status: "completed", conclusion: "success" }],
+    });
 }
 
 export interface DeploymentBody {

@@ -19,7 +19,13 @@ export function recordingLog(): Log & { lines: string[] } {
   const lines: string[] = [];
   const record = (level: string) => (fields: object, message: string) =>
     lines.push(`${level} ${message} ${JSON.stringify(fields)}`);
-  return { lines, debug: record("debug"), info: record("info"), warn: record("warn"), error: record("error") };
+  return {
+    lines,
+    debug: record("debug"),
+    info: record("info"),
+    warn: record("warn"),
+    error: record("error"),
+  };
 }
 
 export interface Harness {

@@ -31,4 +31,3 @@ export function createTestProbot(): Probot {
     logLevel: "fatal",
   });
 }
-

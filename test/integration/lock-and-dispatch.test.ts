@@ -53,7 +53,9 @@ describe("two merges that deploy the same component", () => {
 
     for (const scope of afterRelease) expect(scope.isDone()).toBe(true);
     expect((await harness.store.getThreadSummary(secondId))?.status).toBe("waiting_for_deploy");
-    expect(await harness.store.getLock(`${OWNER}/${REPO}:backend:staging`)).toMatchObject({ threadId: secondId });
+    expect(await harness.store.getLock(`${OWNER}/${REPO}:backend:staging`)).toMatchObject({
+      threadId: secondId,
+    });
   });
 });
 
@@ -95,7 +97,10 @@ describe("dispatching a deploy workflow", () => {
     const github = nock(API)
       .post(dispatchPath)
       .reply(404, { message: "Not Found" })
-      .post(`/repos/${OWNER}/${REPO}/deployments/1001/statuses`, (body: Record<string, unknown>) => statuses.push(body) > 0)
+      .post(
+        `/repos/${OWNER}/${REPO}/deployments/1001/statuses`,
+        (body: Record<string, unknown>) => statuses.push(body) > 0,
+      )
       .reply(201, { id: 1 });
 
     await harness.deliver("pull_request", mergedPullRequest());

@@ -2,7 +2,14 @@ import nock from "nock";
 import { describe, expect, it } from "vitest";
 import { threadIdForMerge } from "../../src/pipeline/ingest.js";
 import { deriveState } from "../../src/thread/state.js";
-import { deploymentStatus, MERGE_SHA, mergedPullRequest, OWNER, REPO, workflowRunCompleted } from "../helpers/fixtures.js";
+import {
+  deploymentStatus,
+  MERGE_SHA,
+  mergedPullRequest,
+  OWNER,
+  REPO,
+  workflowRunCompleted,
+} from "../helpers/fixtures.js";
 import {
   CONFIG_NO_APPROVAL_YAML,
   CONFIG_YAML,
@@ -83,7 +90,10 @@ describe("a merged pull request that changes the backend", () => {
     const thread = (await harness.store.getThread(THREAD_ID))!;
     const state = deriveState(thread.events);
     expect(state.status).toBe("waiting_for_approval");
-    expect(state.pendingApproval?.data.step).toMatchObject({ intent: "deploy_backend", environment: "production" });
+    expect(state.pendingApproval?.data.step).toMatchObject({
+      intent: "deploy_backend",
+      environment: "production",
+    });
     expect(state.successes).toEqual([{ component: "backend", environment: "staging", sha: MERGE_SHA }]);
     expect(await harness.store.getLock(`${OWNER}/${REPO}:backend:staging`)).toBeNull();
   });
@@ -126,7 +136,11 @@ describe("a merged pull request that changes the backend", () => {
 
     await harness.deliver(
       "workflow_run",
-      workflowRunCompleted({ runId: 5001, conclusion: "failure", title: "deploy backend to staging (deployment 1001)" }),
+      workflowRunCompleted({
+        runId: 5001,
+        conclusion: "failure",
+        title: "deploy backend to staging (deployment 1001)",
+      }),
     );
 
     const thread = (await harness.store.getThread(THREAD_ID))!;
@@ -140,7 +154,11 @@ describe("a merged pull request that changes the backend", () => {
 describe("a merge that deploybot does not deploy", () => {
   it("finishes at once, saying why, when no changed file belongs to a component", async () => {
     const harness = await createHarness();
-    const scopes = [mockInstallationToken(), mockRepoConfig(CONFIG_YAML), mockPullFiles(7, ["docs/intro.md"])];
+    const scopes = [
+      mockInstallationToken(),
+      mockRepoConfig(CONFIG_YAML),
+      mockPullFiles(7, ["docs/intro.md"]),
+    ];
 
     await harness.deliver("pull_request", mergedPullRequest());
 

@@ -22,7 +22,13 @@ async function startServer() {
   await store.migrate();
   const log = pino({ level: "silent" });
   server = new Server({
-    Probot: Probot.defaults({ appId: APP_ID, privateKey: testPrivateKey(), secret: WEBHOOK_SECRET, Octokit: TestOctokit, log }),
+    Probot: Probot.defaults({
+      appId: APP_ID,
+      privateKey: testPrivateKey(),
+      secret: WEBHOOK_SECRET,
+      Octokit: TestOctokit,
+      log,
+    }),
     host: "127.0.0.1",
     port: 0,
     log,
@@ -74,7 +80,10 @@ describe("the webhook endpoint", () => {
   it("does nothing twice for a redelivery with the same delivery id", async () => {
     const { store, base } = await startServer();
     const body = JSON.stringify(mergedPullRequest());
-    const headers = { "x-github-delivery": "d-again", "x-hub-signature-256": await sign(WEBHOOK_SECRET, body) };
+    const headers = {
+      "x-github-delivery": "d-again",
+      "x-hub-signature-256": await sign(WEBHOOK_SECRET, body),
+    };
 
     const first = await postWebhook(base, body, headers);
     const second = await postWebhook(base, body, headers);
@@ -86,7 +95,9 @@ describe("the webhook endpoint", () => {
   it("refuses a request without a signature", async () => {
     const { store, base } = await startServer();
 
-    const response = await postWebhook(base, JSON.stringify(mergedPullRequest()), { "x-github-delivery": "d-2" });
+    const response = await postWebhook(base, JSON.stringify(mergedPullRequest()), {
+      "x-github-delivery": "d-2",
+    });
 
     expect(response.status).toBe(400);
     expect(await store.inboxCounts()).toEqual({ queued: 0, done: 0, dead: 0 });

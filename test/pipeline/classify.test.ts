@@ -25,7 +25,9 @@ describe("classifying a merge's changed files", () => {
   });
 
   it("matches dotfiles inside a component", () => {
-    expect(classifyChanges(["web/.env.production"], config).components.map((c) => c.name)).toEqual(["frontend"]);
+    expect(classifyChanges(["web/.env.production"], config).components.map((c) => c.name)).toEqual([
+      "frontend",
+    ]);
   });
 
   it("keeps at most twenty file names per component but counts them all", () => {

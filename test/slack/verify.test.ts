@@ -11,7 +11,9 @@ const NOW = Number(TIMESTAMP) + 30;
 
 describe("verifying a Slack request", () => {
   it("accepts Slack's documented test vector at its own time", () => {
-    expect(verifySlackRequest(SECRET, { timestamp: TIMESTAMP, signature: SIGNATURE }, BODY, NOW)).toEqual({ ok: true });
+    expect(verifySlackRequest(SECRET, { timestamp: TIMESTAMP, signature: SIGNATURE }, BODY, NOW)).toEqual({
+      ok: true,
+    });
   });
 
   it("signs the test vector to the documented signature", () => {
@@ -19,28 +21,52 @@ describe("verifying a Slack request", () => {
   });
 
   it("refuses a body changed by one character", () => {
-    const result = verifySlackRequest(SECRET, { timestamp: TIMESTAMP, signature: SIGNATURE }, `${BODY}x`, NOW);
+    const result = verifySlackRequest(
+      SECRET,
+      { timestamp: TIMESTAMP, signature: SIGNATURE },
+      `${BODY}x`,
+      NOW,
+    );
     expect(result).toEqual({ ok: false, reason: "signature does not match: check SLACK_SIGNING_SECRET" });
   });
 
   it("refuses the right signature with the wrong secret", () => {
-    const result = verifySlackRequest(`${SECRET}0`, { timestamp: TIMESTAMP, signature: SIGNATURE }, BODY, NOW);
+    const result = verifySlackRequest(
+      `${SECRET}0`,
+      { timestamp: TIMESTAMP, signature: SIGNATURE },
+      BODY,
+      NOW,
+    );
     expect(result.ok).toBe(false);
   });
 
   it("refuses a request older than five minutes, even correctly signed (a replay)", () => {
-    const result = verifySlackRequest(SECRET, { timestamp: TIMESTAMP, signature: SIGNATURE }, BODY, NOW + 301);
+    const result = verifySlackRequest(
+      SECRET,
+      { timestamp: TIMESTAMP, signature: SIGNATURE },
+      BODY,
+      NOW + 301,
+    );
     expect(result).toMatchObject({ ok: false, reason: expect.stringContaining("5-minute window") });
   });
 
   it("refuses a timestamp from the future beyond the window", () => {
-    const result = verifySlackRequest(SECRET, { timestamp: TIMESTAMP, signature: SIGNATURE }, BODY, NOW - 400);
+    const result = verifySlackRequest(
+      SECRET,
+      { timestamp: TIMESTAMP, signature: SIGNATURE },
+      BODY,
+      NOW - 400,
+    );
     expect(result.ok).toBe(false);
   });
 
   it("refuses missing or malformed headers", () => {
-    expect(verifySlackRequest(SECRET, { timestamp: undefined, signature: SIGNATURE }, BODY, NOW).ok).toBe(false);
+    expect(verifySlackRequest(SECRET, { timestamp: undefined, signature: SIGNATURE }, BODY, NOW).ok).toBe(
+      false,
+    );
     expect(verifySlackRequest(SECRET, { timestamp: "12ab", signature: SIGNATURE }, BODY, NOW).ok).toBe(false);
-    expect(verifySlackRequest(SECRET, { timestamp: TIMESTAMP, signature: "v1=abc" }, BODY, NOW).ok).toBe(false);
+    expect(verifySlackRequest(SECRET, { timestamp: TIMESTAMP, signature: "v1=abc" }, BODY, NOW).ok).toBe(
+      false,
+    );
   });
 });

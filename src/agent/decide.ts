@@ -1,0 +1,157 @@
+import OpenAI from "openai";
+import { zodResponseFormat } from "openai/helpers/zod";
+import { z } from "zod";
+import type { RepoConfig } from "../config/repo-config.js";
+import type { DecisionMeta, Thread } from "../thread/events.js";
+import { renderContext, truncate } from "../thread/render.js";
+import { parseNextStep, type NextStep } from "./next-step.js";
+
+/**
+ * The decision: one question ("what is the next step?") and one small JSON answer, parsed and
+ * checked against the repository's names. A decider never throws: a failed call or an unusable
+ * answer is a compact error the loop records and shows to the next decision.
+ */
+
+export interface DecisionRequest {
+  thread: Thread;
+  config: RepoConfig;
+}
+
+export type DecisionMetaData = z.infer<typeof DecisionMeta>;
+
+export type DecisionResult =
+  { ok: true; step: NextStep; meta: DecisionMetaData } | { ok: false; error: string; meta: DecisionMetaData };
+
+export interface Decider {
+  readonly name: "openai" | "rules";
+  decide(request: DecisionRequest): Promise<DecisionResult>;
+}
+
+/** The names a step may use, from the repository's config. */
+export function knownNames(config: RepoConfig): { components: string[]; environments: string[] } {
+  return {
+    components: Object.keys(config.components),
+    environments: config.environments.map((e) => e.name),
+  };
+}
+
+/**
+ * The answer as the model fills it. Structured outputs need an object root with every field
+ * required, so the four step shapes are flattened here and the fields a shape does not use are null.
+ */
+export const ModelAnswer = z.object({
+  intent: z.string().describe("deploy_<component>, rollback, ask_human or done_for_now"),
+  environment: z.string().nullable().describe("deploy_<component> and rollback: the environment"),
+  sha: z.string().nullable().describe("deploy_<component>: the merged commit, 40 hex characters"),
+  component: z.string().nullable().describe("rollback: the component"),
+  to_sha: z.string().nullable().describe("rollback: a commit that succeeded there before, 40 hex characters"),
+  question: z.string().nullable().describe("ask_human: one short question"),
+  message: z.string().nullable().describe("done_for_now: a one-sentence summary"),
+  reason: z.string().nullable().describe("every intent but done_for_now: why, in one sentence"),
+});
+
+export interface OpenAiDeciderOptions {
+  apiKey: string;
+  baseURL?: string;
+  model: string;
+  timeoutMs?: number;
+  maxRetries?: number;
+  prompts: { system: string; hash: string };
+  clock?: () => number;
+}
+
+const DEFAULT_TIMEOUT_MS = 60_000;
+const DEFAULT_MAX_RETRIES = 2;
+
+/** Strips a Markdown code fence some OpenAI-compatible servers wrap JSON in. */
+function unfenced(content: string): string {
+  const fenced = /^\s*```(?:json)?\s*\n([\s\S]*?)\n?```\s*$/i.exec(content);
+  return fenced ? fenced[1]! : content;
+}
+
+/** Fields the chosen shape does not use come back null (or empty from lenient servers); drop them. */
+function withoutEmptyFields(raw: unknown): unknown {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return raw;
+  return Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== null && value !== ""));
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, " ").trim();
+}
+
+export function createOpenAiDecider(options: OpenAiDeciderOptions): Decider {
+  const client = new OpenAI({
+    apiKey: options.apiKey,
+    ...(options.baseURL ? { baseURL: options.baseURL } : {}),
+    timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    maxRetries: options.maxRetries ?? DEFAULT_MAX_RETRIES,
+  });
+  const clock = options.clock ?? Date.now;
+  const responseFormat = zodResponseFormat(ModelAnswer, "next_step");
+
+  /** Never lets the key out, even if a server echoes it back in an error. */
+  const redact = (text: string) =>
+    options.apiKey.length >= 4 ? text.split(options.apiKey).join("[redacted]") : text;
+
+  return {
+    name: "openai",
+    async decide({ thread, config }: DecisionRequest): Promise<DecisionResult> {
+      const started = clock();
+      const meta = (
+        usage?: { prompt_tokens?: number; completion_tokens?: number } | null,
+      ): DecisionMetaData => ({
+        decider: "openai",
+        model: options.model,
+        prompt_hash: options.prompts.hash,
+        tokens_in: usage?.prompt_tokens ?? null,
+        tokens_out: usage?.completion_tokens ?? null,
+        latency_ms: Math.max(0, Math.round(clock() - started)),
+      });
+      const fail = (error: string, usage?: Parameters<typeof meta>[0]): DecisionResult => ({
+        ok: false,
+        error: redact(error),
+        meta: meta(usage),
+      });
+
+      let completion: OpenAI.Chat.Completions.ChatCompletion;
+      try {
+        completion = await client.chat.completions.create({
+          model: options.model,
+          messages: [
+            { role: "system", content: options.prompts.system },
+            { role: "user", content: renderContext(thread, config) },
+          ],
+          response_format: responseFormat,
+          temperature: 0,
+        });
+      } catch (error) {
+        const kind = error instanceof Error ? error.constructor.name : typeof error;
+        const message = error instanceof Error ? error.message : String(error);
+        return fail(`model call failed: ${kind}: ${truncate(oneLine(message), 200)}`);
+      }
+
+      const usage = completion.usage ?? null;
+      const choice = completion.choices?.[0];
+      if (!choice) return fail("model returned no answer (no choices)", usage);
+      const { message, finish_reason: finishReason } = choice;
+      if (message.refusal) return fail(`model refused: ${truncate(oneLine(message.refusal), 200)}`, usage);
+      if (finishReason === "length")
+        return fail("model answer was cut off at the token limit (finish_reason length)", usage);
+      if (finishReason === "content_filter")
+        return fail("model answer was withheld by the content filter", usage);
+      const content = message.content ?? "";
+      if (content.trim() === "") return fail("model returned an empty answer", usage);
+
+      let raw: unknown;
+      try {
+        raw = JSON.parse(unfenced(content));
+      } catch {
+        // The parse error itself says less than the start of what came back.
+        return fail(`answer is not JSON: ${truncate(oneLine(content), 80)}`, usage);
+      }
+      const parsed = parseNextStep(withoutEmptyFields(raw), knownNames(config));
+      if (!parsed.ok) return fail(parsed.error, usage);
+      return { ok: true, step: parsed.step, meta: meta(usage) };
+    },
+  };
+}
