@@ -3,6 +3,7 @@ import { createApp, healthRoute } from "./app.js";
 import { createOpenAiDecider, type Decider } from "./agent/decide.js";
 import { loadPrompts } from "./agent/prompts.js";
 import { createRulesDecider } from "./agent/rules-decider.js";
+import { DeploybotOctokit } from "./github/octokit.js";
 import { EnvError, loadProcessEnv, parseSettings, type Settings } from "./config/env.js";
 import { openStore } from "./store/open-store.js";
 import { startWorker, type RunningWorker } from "./worker.js";
@@ -48,6 +49,7 @@ async function main(): Promise<void> {
         );
       },
     }),
+    { Octokit: DeploybotOctokit },
   );
 
   const shutdown = async (signal: string) => {
