@@ -93,6 +93,16 @@ const MIGRATIONS: { version: number; sql: string }[] = [
       CREATE INDEX deployments_history ON deployments (repo, state, finished_at);
     `,
   },
+  {
+    version: 2,
+    sql: `
+      CREATE TABLE refs (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        updated_at TIMESTAMPTZ NOT NULL
+      );
+    `,
+  },
 ];
 
 /** Advisory lock key serializing migrations across replicas starting together. */
@@ -466,6 +476,20 @@ export class PostgresStore implements Store {
 
   async listLocks(): Promise<Lock[]> {
     return (await this.rows<LockRow>("SELECT * FROM locks ORDER BY acquired_at, key")).map(toLock);
+  }
+
+  // References
+
+  async setRef(key: string, value: string, now: Date): Promise<void> {
+    await this.pool.query(
+      "INSERT INTO refs (key, value, updated_at) VALUES ($1, $2, $3) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at",
+      [key, value, now],
+    );
+  }
+
+  async getRef(key: string): Promise<string | null> {
+    const [row] = await this.rows<{ value: string }>("SELECT value FROM refs WHERE key = $1", [key]);
+    return row?.value ?? null;
   }
 
   // Deployments

@@ -95,6 +95,16 @@ const MIGRATIONS: { version: number; sql: string }[] = [
       CREATE INDEX deployments_history ON deployments (repo, state, finished_at);
     `,
   },
+  {
+    version: 2,
+    sql: `
+      CREATE TABLE refs (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+    `,
+  },
 ];
 
 const MAX_TEXT = 1000;
@@ -465,6 +475,19 @@ export class SqliteStore implements Store {
 
   async listLocks(): Promise<Lock[]> {
     return (this.stmt("SELECT * FROM locks ORDER BY acquired_at, key").all() as LockRow[]).map(toLock);
+  }
+
+  // References
+
+  async setRef(key: string, value: string, now: Date): Promise<void> {
+    this.stmt(
+      "INSERT INTO refs (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+    ).run(key, value, now.toISOString());
+  }
+
+  async getRef(key: string): Promise<string | null> {
+    const row = this.stmt("SELECT value FROM refs WHERE key = ?").get(key) as { value: string } | undefined;
+    return row?.value ?? null;
   }
 
   // Deployments

@@ -123,6 +123,11 @@ export interface Store {
   releaseLock(key: string, threadId: string): Promise<void>;
   listLocks(): Promise<Lock[]>;
 
+  // References: small lookups from outside ids to threads (an approval id, a Slack message, a channel).
+  /** Sets (or replaces) the value of a reference key. */
+  setRef(key: string, value: string, now: Date): Promise<void>;
+  getRef(key: string): Promise<string | null>;
+
   // Deployments deploybot created: correlation of results, and deploy history.
   recordDeployment(
     record: Omit<DeploymentRecord, "state" | "finishedAt" | "runId">,

@@ -302,6 +302,15 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       });
     });
 
+    describe("references", () => {
+      it("returns null for an unknown key and the latest value for a known one", async () => {
+        expect(await store.getRef("approval:ap_1")).toBeNull();
+        await store.setRef("approval:ap_1", "th_1", at(0));
+        await store.setRef("approval:ap_1", "th_2", at(1));
+        expect(await store.getRef("approval:ap_1")).toBe("th_2");
+      });
+    });
+
     describe("locks", () => {
       const key = "acme/shop:backend:production";
 
