@@ -51,6 +51,8 @@ export interface LastGood {
   sha: string;
   deploymentId: number;
   at: string;
+  /** The good SHA before this one, where a rollback goes, if the candidates show one. */
+  previousSha: string | null;
 }
 
 /**
@@ -79,23 +81,29 @@ export async function lastGoodDeploymentsOnGitHub(
       const candidates = newestFirst
         .filter((d) => readDeploymentPayload(d.payload)?.component === component)
         .slice(0, candidatesPerComponent);
+      let current: LastGood | null = null;
       for (const candidate of candidates) {
+        if (current && candidate.sha === current.sha) continue;
         const { data: statuses } = await octokit.rest.repos.listDeploymentStatuses({
           ...ref,
           deployment_id: candidate.id,
           per_page: 100,
         });
         const success = statuses.find((s) => s.state === "success");
-        if (success) {
-          found.push({
-            component,
-            environment,
-            sha: candidate.sha,
-            deploymentId: candidate.id,
-            at: success.created_at,
-          });
+        if (!success) continue;
+        if (current) {
+          current.previousSha = candidate.sha;
           break;
         }
+        current = {
+          component,
+          environment,
+          sha: candidate.sha,
+          deploymentId: candidate.id,
+          at: success.created_at,
+          previousSha: null,
+        };
+        found.push(current);
       }
     }
   }

@@ -137,19 +137,21 @@ export async function deployedVersions(
   const missing: { component: string; environment: string }[] = [];
   for (const environment of config.environments) {
     for (const component of Object.keys(config.components)) {
-      const [own] = await store.successfulDeployments(repoName, {
+      const own = await store.successfulDeployments(repoName, {
         component,
         environment: environment.name,
-        limit: 1,
+        limit: 20,
       });
-      if (own) {
+      const [current] = own;
+      if (current) {
         entries.push({
           component,
           environment: environment.name,
-          sha: own.sha,
-          deployment_id: own.deploymentId,
-          at: own.finishedAt,
+          sha: current.sha,
+          deployment_id: current.deploymentId,
+          at: current.finishedAt,
           source: "deploybot",
+          previous_sha: own.find((d) => d.sha !== current.sha)?.sha ?? null,
         });
       } else missing.push({ component, environment: environment.name });
     }
@@ -167,8 +169,17 @@ export async function deployedVersions(
             deployment_id: found.deploymentId,
             at: found.at,
             source: "github",
+            previous_sha: found.previousSha,
           }
-        : { component, environment, sha: null, deployment_id: null, at: null, source: "none" },
+        : {
+            component,
+            environment,
+            sha: null,
+            deployment_id: null,
+            at: null,
+            source: "none",
+            previous_sha: null,
+          },
     );
   }
   return { entries };

@@ -47,6 +47,8 @@ export const DeployedVersions = z.object({
       deployment_id: z.number().int().nullable(),
       at: z.string().nullable(),
       source: z.enum(["deploybot", "github", "none"]),
+      /** The good SHA before the current one: where a rollback of the current one goes. */
+      previous_sha: Sha.nullable().default(null),
     }),
   ),
 });
@@ -126,6 +128,30 @@ export const DeployFinished = z.object({
 export const HumanNeeded = z.object({ question: text(2_000), reason: text(1_000) });
 export const HumanAnswered = z.object({ answer: text(2_000), slack_user: z.string().nullable() });
 
+/** A request from Slack (an app mention or `/deploybot <text>`) that started this thread. */
+export const ChatRequest = z.object({
+  text: text(2_000),
+  slack_user: z.string(),
+  channel: z.string(),
+  ts: z.string(),
+  source: z.enum(["mention", "command"]),
+  installation_id: z.number().int(),
+  owner: z.string(),
+  repo: z.string(),
+});
+
+/** The commit at the tip of the deploy branch when a thread started without a merge. */
+export const BranchHead = z.object({ branch: z.string(), sha: Sha });
+
+/** A Slack message deploybot posted (or failed to post, permanently) for a notification key. */
+export const SlackPosted = z.object({
+  key: z.string(),
+  purpose: z.enum(["root", "approval", "approval_update", "reminder", "question", "progress"]),
+  channel: z.string(),
+  ts: z.string().nullable(),
+  error: text(300).nullable().default(null),
+});
+
 export const Done = z.object({ message: text(2_000), by: z.enum(["code", "model"]) });
 export const Failed = z.object({ reason: text(1_000) });
 
@@ -148,6 +174,9 @@ export const EventData = {
   deployment_created: DeploymentCreated,
   deploy_dispatched: DeployDispatched,
   deploy_finished: DeployFinished,
+  chat_request: ChatRequest,
+  branch_head: BranchHead,
+  slack_posted: SlackPosted,
   human_needed: HumanNeeded,
   human_answered: HumanAnswered,
   done: Done,

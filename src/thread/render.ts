@@ -247,6 +247,16 @@ function eventText(event: ThreadEvent): string {
         event.data.answer,
         BOUND.humanAnswer,
       )}`;
+    case "chat_request":
+      return `${plain(event.data.slack_user, 40)} asked in Slack for ${plain(event.data.owner, 100)}/${plain(event.data.repo, 100)}: ${quoteUntrusted(
+        "slack_message",
+        event.data.text,
+        BOUND.humanAnswer,
+      )}`;
+    case "branch_head":
+      return `the tip of ${plain(event.data.branch, 100)} is ${event.data.sha}; deploy this commit`;
+    case "slack_posted":
+      return `notified Slack (${event.data.purpose})`;
     case "done":
       return `done (by ${event.data.by}): ${plain(event.data.message)}`;
     case "failed":
@@ -281,6 +291,7 @@ export function renderContext(thread: Thread, config: RepoConfig): string {
   );
   const events = thread.events
     .filter((event, index) => !isResolved(event, thread.events[index + 1], lastSuccessSeq))
+    .filter((event) => event.type !== "slack_posted")
     .map((event) => `<event seq="${event.seq}" type="${event.type}">${eventText(event)}</event>`);
   return [
     ...renderRepository(thread, config),
@@ -364,6 +375,12 @@ function markdownLine(event: ThreadEvent): string {
       return `question: ${mdText(event.data.question, 200)}`;
     case "human_answered":
       return `answer: ${mdText(event.data.answer, 200)}`;
+    case "chat_request":
+      return `requested in Slack: ${mdText(event.data.text, 200)}`;
+    case "branch_head":
+      return `tip of ${mdText(event.data.branch, 60)} is \`${event.data.sha.slice(0, 7)}\``;
+    case "slack_posted":
+      return `posted to Slack (${event.data.purpose})`;
     case "done":
       return `done: ${mdText(event.data.message, 300)}`;
     case "failed":

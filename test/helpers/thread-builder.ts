@@ -147,6 +147,7 @@ export const on = {
           deployment_id: sha ? 100 + index : null,
           at: sha ? START : null,
           source: sha ? ("github" as const) : ("none" as const),
+          previous_sha: null,
         };
       }),
     }),
