@@ -9,6 +9,7 @@ import {
 } from "../thread/events.js";
 import { changedComponents, configOf, deriveState } from "../thread/state.js";
 import type { AskHumanStep, DoneStep, NextStep } from "./next-step.js";
+import { nextNotification, type Notification } from "./notifications.js";
 import type { Verdict } from "./policy.js";
 
 /**
@@ -31,13 +32,25 @@ export type Plan =
   | { kind: "judge"; step: NextStep; approved: boolean; approvalId: string | null }
   | { kind: "finish"; message: string }
   | { kind: "escalate"; question: string; reason: string }
-  | { kind: "decide"; config: RepoConfig };
+  | { kind: "decide"; config: RepoConfig }
+  | { kind: "notify"; notification: Notification }
+  | { kind: "expire_approval"; approvalId: string };
 
-export function planNext(thread: Thread): Plan {
+export interface PlanOptions {
+  now: Date;
+  /** Whether this thread posts to Slack (a bot token, and a channel in the repository's config). */
+  notify: boolean;
+}
+
+export function planNext(thread: Thread, options: PlanOptions): Plan {
   const { events } = thread;
   const state = deriveState(events);
-  if (state.terminal) return { kind: "idle", reason: `thread is ${state.status}` };
   const config = configOf(events);
+  if (options.notify && config?.slack) {
+    const notification = nextNotification(events, options.now);
+    if (notification) return { kind: "notify", notification };
+  }
+  if (state.terminal) return { kind: "idle", reason: `thread is ${state.status}` };
   if (!config) return { kind: "idle", reason: "thread has no configuration" };
 
   if (state.inFlight) {
@@ -46,6 +59,10 @@ export function planNext(thread: Thread): Plan {
       return { kind: "dispatch", authorized: state.inFlight.authorized, created: state.inFlight.created };
     }
     return { kind: "wait", status: state.status, waitingOn: state.waitingOn };
+  }
+  const expiresAt = state.pendingApproval?.data.expires_at;
+  if (state.pendingApproval && expiresAt && Date.parse(expiresAt) <= options.now.getTime()) {
+    return { kind: "expire_approval", approvalId: state.pendingApproval.data.approval_id };
   }
   if (state.pendingApproval || state.pendingQuestion) {
     return { kind: "wait", status: state.status, waitingOn: state.waitingOn };

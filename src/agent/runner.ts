@@ -12,7 +12,9 @@ import type { Log } from "../log.js";
 import { lastOf, newEvent, type EventOf, type NewEvent, type Thread } from "../thread/events.js";
 import { changedComponents, configOf, deriveState } from "../thread/state.js";
 import { AppendConflictError, type DeploymentRecord, type Store } from "../store/store.js";
+import type { SlackPort } from "../slack/client.js";
 import type { Decider } from "./decide.js";
+import { sendNotification } from "./notify.js";
 import { eventsForVerdict, planNext, type Plan } from "./loop.js";
 import { deployActionOf, type NextStep } from "./next-step.js";
 import { judge, lockKeyOf, type PolicyFacts } from "./policy.js";
@@ -29,6 +31,10 @@ export interface LoopDeps {
   octokitFor(installationId: number): Promise<Octokit>;
   clock: () => Date;
   log: Log;
+  /** Slack, when SLACK_BOT_TOKEN is set; threads of repositories with a `slack.channel` post there. */
+  slack?: SlackPort | null;
+  /** The GitHub web address for links, e.g. https://github.com or a GitHub Enterprise Server. */
+  githubUrl?: string;
   newId?: () => string;
 }
 
@@ -57,7 +63,7 @@ export async function advanceThread(deps: LoopDeps, threadId: string): Promise<v
   for (let step = 0; step < MAX_STEPS_PER_RUN; step++) {
     const thread = await deps.store.getThread(threadId);
     if (!thread) throw new Error(`thread ${threadId} not found`);
-    const plan = planNext(thread);
+    const plan = planNext(thread, { now: deps.clock(), notify: Boolean(deps.slack) });
     if (plan.kind === "idle" || plan.kind === "wait") {
       deps.log.debug(
         { thread: threadId, plan: plan.kind },
@@ -116,6 +122,25 @@ async function execute(
       }
       return;
     }
+    case "notify": {
+      const events = await sendNotification(
+        {
+          slack: deps.slack!,
+          octokitFor: deps.octokitFor,
+          githubUrl: deps.githubUrl ?? "https://github.com",
+          log: deps.log,
+          setRef: (key, value) => deps.store.setRef(key, value, deps.clock()),
+        },
+        thread,
+        plan.notification,
+      );
+      await append(deps, thread, events);
+      return;
+    }
+    case "expire_approval":
+      deps.log.info({ thread: thread.id }, `approval ${plan.approvalId} expired without a decision`);
+      await append(deps, thread, [newEvent("approval_expired", { approval_id: plan.approvalId })]);
+      return;
     case "escalate":
       deps.log.warn({ thread: thread.id }, `thread needs a human: ${plan.reason}`);
       await append(deps, thread, [
@@ -170,7 +195,7 @@ async function judgeStep(deps: LoopDeps, thread: Thread, step: NextStep, approve
   const facts: PolicyFacts = {
     repo: thread.repo,
     config,
-    mergeSha: merged?.data.merge_sha ?? null,
+    mergeSha: merged?.data.merge_sha ?? lastOf(thread.events, "branch_head")?.data.sha ?? null,
     changedComponents: merged ? changedComponents(thread.events) : null,
     successes,
     lockHolder: lock?.threadId ?? null,
@@ -219,6 +244,7 @@ async function judgeStep(deps: LoopDeps, thread: Thread, step: NextStep, approve
   } else if (recorded.type === "human_needed") {
     deps.log.warn({ thread: thread.id }, `thread asks a human: ${recorded.data.question}`);
   } else if (recorded.type === "approval_requested") {
+    await deps.store.setRef(`approval:${recorded.data.approval_id}`, thread.id, deps.clock());
     deps.log.info(
       { thread: thread.id },
       `approval ${recorded.data.approval_id} requested for ${describeStep(step)}`,

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { eventsForVerdict, MAX_CONSECUTIVE_FAILURES, planNext } from "../../src/agent/loop.js";
+
+const OPTIONS = { now: new Date("2026-11-24T12:00:00.000Z"), notify: false };
 import { newEvent, type NewEvent, type Thread } from "../../src/thread/events.js";
 import { deriveState } from "../../src/thread/state.js";
 import { parse as parseYaml } from "yaml";
@@ -90,18 +92,23 @@ const finished = (environment: string, outcome: "success" | "failure") =>
 
 describe("planning a thread's next step", () => {
   it("asks the decider first", () => {
-    expect(planNext(thread(...start)).kind).toBe("decide");
+    expect(planNext(thread(...start), OPTIONS).kind).toBe("decide");
   });
 
   it("judges a decision that has no verdict yet (e.g. after a crash)", () => {
-    const plan = planNext(thread(...start, newEvent("decision", { ...meta, step: deployStaging })));
+    const plan = planNext(thread(...start, newEvent("decision", { ...meta, step: deployStaging })), OPTIONS);
     expect(plan).toMatchObject({ kind: "judge", step: deployStaging, approved: false });
   });
 
   it("creates the deployment of an authorized step, then dispatches it, then waits", () => {
-    expect(planNext(thread(...start, authorized("staging"))).kind).toBe("create_deployment");
-    expect(planNext(thread(...start, authorized("staging"), created(1, "staging"))).kind).toBe("dispatch");
-    const waiting = planNext(thread(...start, authorized("staging"), created(1, "staging"), dispatched(1)));
+    expect(planNext(thread(...start, authorized("staging")), OPTIONS).kind).toBe("create_deployment");
+    expect(planNext(thread(...start, authorized("staging"), created(1, "staging")), OPTIONS).kind).toBe(
+      "dispatch",
+    );
+    const waiting = planNext(
+      thread(...start, authorized("staging"), created(1, "staging"), dispatched(1)),
+      OPTIONS,
+    );
     expect(waiting).toMatchObject({ kind: "wait", status: "waiting_for_deploy" });
   });
 
@@ -113,7 +120,7 @@ describe("planning a thread's next step", () => {
       dispatched(1),
       finished("staging", "success"),
     ];
-    expect(planNext(thread(...events)).kind).toBe("decide");
+    expect(planNext(thread(...events), OPTIONS).kind).toBe("decide");
   });
 
   it("finishes in code once every changed component reached the last environment", () => {
@@ -128,7 +135,7 @@ describe("planning a thread's next step", () => {
       dispatched(2),
       finished("production", "success"),
     ];
-    expect(planNext(thread(...events))).toEqual({
+    expect(planNext(thread(...events), OPTIONS)).toEqual({
       kind: "finish",
       message: `Deployed backend at aaaaaaa to production.`,
     });
@@ -136,15 +143,15 @@ describe("planning a thread's next step", () => {
 
   it(`asks a human after ${MAX_CONSECUTIVE_FAILURES} unusable answers in a row`, () => {
     const error = newEvent("decision_error", { ...meta, error: "answer is not JSON" });
-    expect(planNext(thread(...start, error, error)).kind).toBe("decide");
-    const plan = planNext(thread(...start, error, error, error));
+    expect(planNext(thread(...start, error, error), OPTIONS).kind).toBe("decide");
+    const plan = planNext(thread(...start, error, error, error), OPTIONS);
     expect(plan).toMatchObject({ kind: "escalate" });
     expect(plan.kind === "escalate" && plan.reason).toContain("answer is not JSON");
   });
 
   it("counts policy refusals as unusable answers, and a productive step resets the count", () => {
     const refused = newEvent("policy_refused", { step: deployStaging, reason: "no" });
-    expect(planNext(thread(...start, refused, refused, refused)).kind).toBe("escalate");
+    expect(planNext(thread(...start, refused, refused, refused), OPTIONS).kind).toBe("escalate");
     expect(
       deriveState(thread(...start, refused, refused, authorized("staging")).events).consecutiveFailures,
     ).toBe(0);
@@ -152,9 +159,12 @@ describe("planning a thread's next step", () => {
 
   it("waits for a human once one was asked, and resumes after the answer", () => {
     const asked = newEvent("human_needed", { question: "Which?", reason: "unsure" });
-    expect(planNext(thread(...start, asked))).toMatchObject({ kind: "wait", status: "waiting_for_human" });
+    expect(planNext(thread(...start, asked), OPTIONS)).toMatchObject({
+      kind: "wait",
+      status: "waiting_for_human",
+    });
     const answered = newEvent("human_answered", { answer: "staging", slack_user: "U1" });
-    expect(planNext(thread(...start, asked, answered)).kind).toBe("decide");
+    expect(planNext(thread(...start, asked, answered), OPTIONS).kind).toBe("decide");
   });
 
   it("re-judges an approved step as approved", () => {
@@ -163,13 +173,18 @@ describe("planning a thread's next step", () => {
       step: deployStaging,
       expires_at: null,
     });
-    expect(planNext(thread(...start, requested)).kind).toBe("wait");
+    expect(planNext(thread(...start, requested), OPTIONS).kind).toBe("wait");
     const granted = newEvent("approval_granted", { approval_id: "ap_1", slack_user: "U1" });
-    expect(planNext(thread(...start, requested, granted))).toMatchObject({ kind: "judge", approved: true });
+    expect(planNext(thread(...start, requested, granted), OPTIONS)).toMatchObject({
+      kind: "judge",
+      approved: true,
+    });
   });
 
   it("does nothing more on a finished thread", () => {
-    expect(planNext(thread(...start, newEvent("done", { message: "ok", by: "model" }))).kind).toBe("idle");
+    expect(planNext(thread(...start, newEvent("done", { message: "ok", by: "model" })), OPTIONS).kind).toBe(
+      "idle",
+    );
   });
 });
 

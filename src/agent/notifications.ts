@@ -1,0 +1,101 @@
+import { eventsOf, lastOf, type EventOf, type ThreadEvent } from "../thread/events.js";
+import { deriveState } from "../thread/state.js";
+
+/**
+ * What a thread still owes Slack, as a pure function of its events and the time: approval cards
+ * and their updates, reminders, questions, and progress replies under the thread's first message.
+ * Each notification has a key; a `slack_posted` event with that key means it was sent (or failed
+ * for good), so a retry after a crash never posts twice.
+ */
+
+export type ProgressEvent = EventOf<"deploy_dispatched" | "deploy_finished" | "done" | "failed">;
+export type ApprovalOutcome = EventOf<"approval_granted" | "approval_rejected" | "approval_expired">;
+
+export type Notification =
+  | { kind: "root"; key: "root" }
+  | { kind: "approval_card"; key: string; request: EventOf<"approval_requested"> }
+  | {
+      kind: "approval_update";
+      key: string;
+      request: EventOf<"approval_requested">;
+      card: EventOf<"slack_posted">;
+      outcome: ApprovalOutcome;
+    }
+  | { kind: "reminder"; key: string; request: EventOf<"approval_requested">; card: EventOf<"slack_posted"> }
+  | { kind: "question"; key: string; question: EventOf<"human_needed"> }
+  | { kind: "progress"; key: string; event: ProgressEvent };
+
+/** How long before an approval expires its reminder goes out: a quarter of its life, at most an hour. */
+export function reminderLeadMs(requestedAt: string, expiresAt: string): number {
+  const life = Date.parse(expiresAt) - Date.parse(requestedAt);
+  return Math.max(0, Math.min(3_600_000, life / 4));
+}
+
+/** Where progress replies go: under the chat request that started the thread, or under its root post. */
+export function threadRoot(events: readonly ThreadEvent[]): { channel: string; ts: string } | null {
+  const request = lastOf(events, "chat_request");
+  if (request) return { channel: request.data.channel, ts: request.data.ts };
+  const root = eventsOf(events, "slack_posted").find((e) => e.data.key === "root");
+  return root?.data.ts ? { channel: root.data.channel, ts: root.data.ts } : null;
+}
+
+export function nextNotification(events: readonly ThreadEvent[], now: Date): Notification | null {
+  const posted = new Map(eventsOf(events, "slack_posted").map((e) => [e.data.key, e]));
+  const state = deriveState(events);
+  const requests = new Map(eventsOf(events, "approval_requested").map((e) => [e.data.approval_id, e]));
+  // A thread that never deployed, asked or was asked anything stays quiet (e.g. a docs-only merge).
+  const eventful = events.some((e) =>
+    ["deploy_authorized", "approval_requested", "human_needed", "chat_request"].includes(e.type),
+  );
+  const needsRoot = !threadRoot(events) && !posted.has("root");
+
+  for (const event of events) {
+    switch (event.type) {
+      case "approval_requested": {
+        const key = `approval:${event.data.approval_id}`;
+        const pending = state.pendingApproval?.data.approval_id === event.data.approval_id;
+        if (pending && !posted.has(key)) return { kind: "approval_card", key, request: event };
+        const card = posted.get(key);
+        const expiresAt = event.data.expires_at;
+        if (pending && card?.data.ts && expiresAt) {
+          const remindAt = Date.parse(expiresAt) - reminderLeadMs(event.at, expiresAt);
+          const key = `reminder:${event.data.approval_id}`;
+          if (now.getTime() >= remindAt && now.getTime() < Date.parse(expiresAt) && !posted.has(key)) {
+            return { kind: "reminder", key, request: event, card };
+          }
+        }
+        break;
+      }
+      case "approval_granted":
+      case "approval_rejected":
+      case "approval_expired": {
+        const request = requests.get(event.data.approval_id);
+        const card = posted.get(`approval:${event.data.approval_id}`);
+        const key = `approval_update:${event.data.approval_id}`;
+        if (request && card?.data.ts && !posted.has(key)) {
+          return { kind: "approval_update", key, request, card, outcome: event };
+        }
+        break;
+      }
+      case "human_needed": {
+        const key = `question:${event.seq}`;
+        if (state.pendingQuestion?.seq === event.seq && !posted.has(key)) {
+          return { kind: "question", key, question: event };
+        }
+        break;
+      }
+      case "deploy_dispatched":
+      case "deploy_finished":
+      case "done":
+      case "failed": {
+        const key = `progress:${event.seq}`;
+        if (!eventful || posted.has(key)) break;
+        if (needsRoot) return { kind: "root", key: "root" };
+        return { kind: "progress", key, event };
+      }
+      default:
+        break;
+    }
+  }
+  return null;
+}

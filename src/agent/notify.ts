@@ -1,0 +1,247 @@
+import type { Octokit, RepoRef } from "../github/repository.js";
+import type { Log } from "../log.js";
+import { SlackCallError, type SlackPort } from "../slack/client.js";
+import {
+  approvalCard,
+  decidedCard,
+  deployFinished,
+  deployStarted,
+  questionMessage,
+  reminderText,
+  threadDone,
+  threadFailed,
+  threadStarted,
+  type ApprovalCardInput,
+  type ApprovalOutcome as CardOutcome,
+} from "../slack/blocks.js";
+import { eventsOf, lastOf, newEvent, type EventOf, type NewEvent, type Thread } from "../thread/events.js";
+import { changedComponents, configOf, deriveState } from "../thread/state.js";
+import { deployActionOf } from "./next-step.js";
+import { threadRoot, type Notification } from "./notifications.js";
+
+/**
+ * Sends one notification to Slack and returns the events that record it. Slack being down is a
+ * transient error (thrown: the thread retries later); a permanent refusal (no such channel, not in
+ * channel, bad token) is recorded with its error, logged, and not retried.
+ */
+
+export interface NotifyDeps {
+  slack: SlackPort;
+  octokitFor(installationId: number): Promise<Octokit>;
+  githubUrl: string;
+  log: Log;
+  setRef(key: string, value: string): Promise<void>;
+}
+
+export async function sendNotification(
+  deps: NotifyDeps,
+  thread: Thread,
+  n: Notification,
+): Promise<NewEvent[]> {
+  const config = configOf(thread.events);
+  const channel = config?.slack?.channel;
+  if (!channel) return [];
+  const posted = (
+    purpose: EventOf<"slack_posted">["data"]["purpose"],
+    ts: string | null,
+    error: string | null = null,
+  ) => newEvent("slack_posted", { key: n.key, purpose, channel, ts, error });
+  try {
+    switch (n.kind) {
+      case "root": {
+        const merged = lastOf(thread.events, "pr_merged");
+        const text = threadStarted(
+          thread.repo,
+          merged ? { number: merged.data.number, title: merged.data.title, url: merged.data.html_url } : null,
+          changedComponents(thread.events),
+          null,
+        );
+        const message = await deps.slack.postMessage({ channel, text });
+        return [posted("root", message.ts)];
+      }
+      case "approval_card": {
+        const input = await approvalCardInput(deps, thread, n.request);
+        const message = await deps.slack.postMessage({ channel, ...approvalCard(input) });
+        await deps.setRef(`approval:${n.request.data.approval_id}`, thread.id);
+        return [posted("approval", message.ts)];
+      }
+      case "approval_update": {
+        const input = await approvalCardInput(deps, thread, n.request, { withChanges: false });
+        const outcome: CardOutcome =
+          n.outcome.type === "approval_granted"
+            ? { kind: "approved", slackUser: n.outcome.data.slack_user, at: n.outcome.at }
+            : n.outcome.type === "approval_rejected"
+              ? {
+                  kind: "rejected",
+                  slackUser: n.outcome.data.slack_user,
+                  at: n.outcome.at,
+                  reason: n.outcome.data.reason,
+                }
+              : { kind: "expired", slackUser: null, at: n.outcome.at };
+        await deps.slack.updateMessage({
+          channel: n.card.data.channel,
+          ts: n.card.data.ts!,
+          ...decidedCard(input, outcome),
+        });
+        return [posted("approval_update", n.card.data.ts)];
+      }
+      case "reminder": {
+        const input = await approvalCardInput(deps, thread, n.request, { withChanges: false });
+        const message = await deps.slack.postMessage({
+          channel: n.card.data.channel,
+          threadTs: n.card.data.ts!,
+          text: reminderText(input, n.request.data.expires_at!),
+        });
+        return [posted("reminder", message.ts)];
+      }
+      case "question": {
+        const merged = lastOf(thread.events, "pr_merged");
+        const context = merged
+          ? `${thread.repo}#${merged.data.number} ${merged.data.title}`
+          : (lastOf(thread.events, "chat_request")?.data.text ?? thread.repo);
+        const root = threadRoot(thread.events);
+        const message = await deps.slack.postMessage({
+          channel: root?.channel ?? channel,
+          ...(root ? { threadTs: root.ts } : {}),
+          ...questionMessage(n.question.data.question, n.question.data.reason, context),
+        });
+        // Replies in the question's Slack thread are the answer.
+        await deps.setRef(`slack_thread:${message.channel}:${root?.ts ?? message.ts}`, thread.id);
+        return [posted("question", message.ts)];
+      }
+      case "progress": {
+        const root = threadRoot(thread.events);
+        const text = progressLine(thread, n.event);
+        const message = await deps.slack.postMessage({
+          channel: root?.channel ?? channel,
+          ...(root ? { threadTs: root.ts } : {}),
+          text,
+        });
+        return [posted("progress", message.ts)];
+      }
+    }
+  } catch (error) {
+    if (error instanceof SlackCallError && !error.transient) {
+      deps.log.error({ thread: thread.id, channel }, `Slack refused a ${n.kind} message: ${error.message}`);
+      return [
+        posted(
+          n.kind === "approval_card" ? "approval" : n.kind === "approval_update" ? "approval_update" : n.kind,
+          null,
+          error.message.slice(0, 300),
+        ),
+      ];
+    }
+    throw error;
+  }
+}
+
+function progressLine(
+  thread: Thread,
+  event: Notification & { kind: "progress" } extends { event: infer E } ? E : never,
+): string {
+  switch (event.type) {
+    case "deploy_dispatched": {
+      const created = eventsOf(thread.events, "deployment_created").find(
+        (e) => e.data.deployment_id === event.data.deployment_id,
+      );
+      return deployStarted(
+        created?.data.component ?? "?",
+        created?.data.environment ?? "?",
+        created?.data.sha ?? "0".repeat(40),
+        event.data.run_url,
+      );
+    }
+    case "deploy_finished":
+      return deployFinished(
+        event.data.component,
+        event.data.environment,
+        event.data.sha,
+        event.data.outcome,
+        event.data.outcome === "success" ? "" : event.data.summary,
+        event.data.log_url,
+      );
+    case "done":
+      return threadDone(event.data.message);
+    case "failed":
+      return threadFailed(event.data.reason);
+  }
+}
+
+/** Everything an approver should see, from the thread's events (and GitHub's compare, for commits). */
+async function approvalCardInput(
+  deps: NotifyDeps,
+  thread: Thread,
+  request: EventOf<"approval_requested">,
+  options: { withChanges: boolean } = { withChanges: true },
+): Promise<ApprovalCardInput> {
+  const action = deployActionOf(request.data.step)!;
+  const merged = lastOf(thread.events, "pr_merged");
+  const ci = lastOf(thread.events, "ci_state");
+  const decision = lastOf(thread.events, "decision");
+  const deployedThere = lastOf(thread.events, "deployed_versions")?.data.entries.find(
+    (e) => e.component === action.component && e.environment === action.environment,
+  );
+  const thisThread = deriveState(thread.events)
+    .successes.filter((s) => s.component === action.component && s.environment === action.environment)
+    .at(-1);
+  const currentSha = thisThread?.sha ?? deployedThere?.sha ?? null;
+  let changes: ApprovalCardInput["changes"] = null;
+  if (options.withChanges && currentSha && currentSha !== action.sha) {
+    changes = await commitsBetween(deps, thread, currentSha, action.sha);
+  }
+  return {
+    approvalId: request.data.approval_id,
+    repo: thread.repo,
+    kind: action.kind,
+    component: action.component,
+    environment: action.environment,
+    sha: action.sha,
+    serverUrl: deps.githubUrl,
+    pr: merged
+      ? {
+          number: merged.data.number,
+          title: merged.data.title,
+          url: merged.data.html_url,
+          author: merged.data.author,
+        }
+      : null,
+    changes,
+    currentSha,
+    ci: ci && ci.data.sha === action.sha ? { state: ci.data.state, summary: ci.data.summary } : null,
+    reason: action.reason,
+    decider: decision
+      ? decision.data.decider === "rules"
+        ? "rules"
+        : `${decision.data.decider} (${decision.data.model})`
+      : "rules",
+    expiresAt: request.data.expires_at,
+  };
+}
+
+async function commitsBetween(
+  deps: NotifyDeps,
+  thread: Thread,
+  base: string,
+  head: string,
+): Promise<ApprovalCardInput["changes"]> {
+  const [owner, repo] = thread.repo.split("/") as [string, string];
+  const ref: RepoRef = { owner, repo };
+  try {
+    const octokit = await deps.octokitFor(thread.installationId);
+    const { data } = await octokit.rest.repos.compareCommitsWithBasehead({
+      ...ref,
+      basehead: `${base}...${head}`,
+      per_page: 20,
+    });
+    return {
+      commits: data.commits.map((c) => ({ sha: c.sha, message: c.commit.message })).reverse(),
+      total: data.total_commits,
+    };
+  } catch (error) {
+    deps.log.warn(
+      { thread: thread.id },
+      `could not list commits ${base.slice(0, 7)}...${head.slice(0, 7)}: ${String(error)}`,
+    );
+    return null;
+  }
+}
