@@ -19,8 +19,8 @@ export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => Promis
 export interface AppDeps {
   store: Store;
   clock: () => Date;
-  /** Extra HTTP routes (health, Slack, REST), tried in order. */
-  routes?: RouteHandler[];
+  /** Extra HTTP routes (health, Slack, REST), tried in order; built with the app, for its logger. */
+  routes?: (app: Probot) => RouteHandler[];
   /** Called once the app is loaded with a configured GitHub App: the place to start the worker. */
   onReady?: (app: Probot) => void | Promise<void>;
 }
@@ -47,7 +47,7 @@ export function createApp(deps: AppDeps): ApplicationFunction {
       );
     });
 
-    for (const route of deps.routes ?? []) options.addHandler(route);
+    for (const route of deps.routes?.(app) ?? []) options.addHandler(route);
     await deps.onReady?.(app);
   };
 }

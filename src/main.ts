@@ -6,6 +6,8 @@ import { createRulesDecider } from "./agent/rules-decider.js";
 import { DeploybotOctokit } from "./github/octokit.js";
 import { EnvError, loadProcessEnv, parseSettings, type Settings } from "./config/env.js";
 import { openStore } from "./store/open-store.js";
+import { slackRoutes } from "./http/slack-routes.js";
+import { createSlackClient } from "./slack/client.js";
 import { startWorker, type RunningWorker } from "./worker.js";
 
 /** Process entry: read settings, build collaborators, start the server and the worker. */
@@ -27,13 +29,22 @@ async function main(): Promise<void> {
   const store = await openStore(settings.databaseUrl);
   const decider = buildDecider(settings);
   const clock = () => new Date();
+  const slack = settings.slack.botToken
+    ? createSlackClient({ token: settings.slack.botToken, apiUrl: settings.slack.apiUrl })
+    : null;
+  const githubUrl = settings.gheHost
+    ? `${settings.gheProtocol ?? "https"}://${settings.gheHost}`
+    : "https://github.com";
   let worker: RunningWorker | undefined;
 
   const server = await run(
     createApp({
       store,
       clock,
-      routes: [healthRoute(store)],
+      routes: (app) => [
+        healthRoute(store),
+        slackRoutes({ store, clock, signingSecret: settings.slack.signingSecret, slack, log: app.log }),
+      ],
       onReady: (app) => {
         worker = startWorker({
           store,
@@ -42,6 +53,8 @@ async function main(): Promise<void> {
           log: app.log,
           octokitFor: (installationId) => app.auth(installationId),
           appId: settings.appId ? Number(settings.appId) : null,
+          slack,
+          githubUrl,
           pollMs: settings.workerPollMs,
         });
         app.log.info(

@@ -9,6 +9,15 @@ import {
   finalOutcome,
 } from "./github/webhooks.js";
 import { ingestMerge } from "./pipeline/ingest.js";
+import {
+  ApprovalClick,
+  decideApproval,
+  handleSlackEvent,
+  handleSlashRequest,
+  Rejection,
+  SlackEvent,
+  SlashRequest,
+} from "./pipeline/slack-inbox.js";
 import type { InboxEntry } from "./store/store.js";
 
 /**
@@ -89,6 +98,29 @@ export async function handleEntry(deps: WorkerDeps, entry: InboxEntry): Promise<
       });
       return `deployment ${record.deploymentId} ended by its workflow run`;
     }
+    case "slack.approve": {
+      const click = parsePayload(ApprovalClick, entry);
+      return decideApproval(deps, {
+        approvalId: click.approval_id,
+        user: click.user,
+        channel: click.channel,
+        decision: "approve",
+      });
+    }
+    case "slack.reject": {
+      const rejection = parsePayload(Rejection, entry);
+      return decideApproval(deps, {
+        approvalId: rejection.approval_id,
+        user: rejection.user,
+        channel: null,
+        decision: "reject",
+        reason: rejection.reason,
+      });
+    }
+    case "slack.event":
+      return handleSlackEvent(deps, parsePayload(SlackEvent, entry));
+    case "slack.command":
+      return handleSlashRequest(deps, parsePayload(SlashRequest, entry), entry.deliveryId);
     default:
       return `skipped: deploybot does not handle ${entry.kind}`;
   }
@@ -123,9 +155,21 @@ export async function processNextEntry(deps: WorkerDeps): Promise<boolean> {
   return true;
 }
 
-/** Moves on threads that a crash or an outage left mid-step (running, or waiting for a free lock). */
+/**
+ * Moves on threads that a crash or an outage left mid-step, and lets time act on waiting ones
+ * (approval reminders and expiry). Waiting threads with nothing due cost one read each.
+ */
 export async function recoverThreads(deps: WorkerDeps): Promise<number> {
-  const threads = await deps.store.listThreads({ status: ["running", "waiting_for_lock"], limit: 100 });
+  const threads = await deps.store.listThreads({
+    status: [
+      "running",
+      "waiting_for_lock",
+      "waiting_for_approval",
+      "waiting_for_deploy",
+      "waiting_for_human",
+    ],
+    limit: 200,
+  });
   for (const thread of threads) {
     try {
       await advanceThread(deps, thread.id);

@@ -87,6 +87,8 @@ function nextStep(events: readonly ThreadEvent[], config: RepoConfig): RawStep {
   }
 
   const merged = lastOf(events, "pr_merged");
+  const request = lastOf(events, "chat_request");
+  if (!merged && request) return fromRequest(events, config, request);
   if (!merged) {
     return {
       intent: "ask_human",
@@ -121,6 +123,87 @@ function nextStep(events: readonly ThreadEvent[], config: RepoConfig): RawStep {
   }
   const last = config.environments[config.environments.length - 1]!.name;
   return { intent: "done_for_now", message: `deployed ${components.join(", ")} to ${last}` };
+}
+
+/** The first of `names` that the text mentions as a word. */
+function mentioned(text: string, names: string[]): string | undefined {
+  const words = new Set(text.toLowerCase().split(/[^a-z0-9_-]+/));
+  return names.find((name) => words.has(name.toLowerCase()));
+}
+
+/**
+ * A request in words ("deploy the frontend to staging", "roll back the backend in production"),
+ * from Slack or from a human's latest answer. Deploys go through the earlier environments first.
+ */
+function fromRequest(
+  events: readonly ThreadEvent[],
+  config: RepoConfig,
+  request: EventOf<"chat_request">,
+): RawStep {
+  const answer = lastOf(events, "human_answered");
+  const text = answer && answer.seq > request.seq ? answer.data.answer : request.data.text;
+  const component = mentioned(text, Object.keys(config.components));
+  const environments = config.environments.map((e) => e.name);
+  const environment = mentioned(text, environments);
+  const finished = lastOf(events, "deploy_finished");
+  if (finished?.data.outcome === "success" && finished.data.environment === environment) {
+    return {
+      intent: "done_for_now",
+      message: `${finished.data.component} ${short(finished.data.sha)} is live in ${finished.data.environment}`,
+    };
+  }
+  if (!component || !environment) {
+    return {
+      intent: "ask_human",
+      question: `Which component (${Object.keys(config.components).join(", ")}) and environment (${environments.join(", ")})?`,
+      reason: "the request names no known component and environment",
+    };
+  }
+  const deployed = lastOf(events, "deployed_versions")?.data.entries ?? [];
+  if (/\broll\s*-?\s*back\b|\brevert\b/i.test(text)) {
+    const entry = deployed.find((e) => e.component === component && e.environment === environment);
+    if (!entry?.previous_sha) {
+      return {
+        intent: "ask_human",
+        question: `I know no earlier good version of ${component} in ${environment}. Which commit should I roll back to?`,
+        reason: "no previous successful deploy recorded there",
+      };
+    }
+    return {
+      intent: "rollback",
+      component,
+      environment,
+      to_sha: entry.previous_sha,
+      reason: `requested in Slack: roll back ${component} in ${environment} to the version before ${short(entry.sha ?? "")}`,
+    };
+  }
+  const head = lastOf(events, "branch_head");
+  if (!head || !/\b(deploy|ship|release|promote|push)\b/i.test(text)) {
+    return {
+      intent: "ask_human",
+      question: 'Should I deploy or roll back? Say e.g. "deploy the frontend to staging".',
+      reason: "the request is neither a deploy nor a rollback",
+    };
+  }
+  const { successes } = deriveState(events);
+  const target = environments.indexOf(environment);
+  for (const env of environments.slice(0, target + 1)) {
+    const done =
+      successes.some((s) => s.component === component && s.environment === env && s.sha === head.data.sha) ||
+      deployed.some((d) => d.component === component && d.environment === env && d.sha === head.data.sha);
+    if (!done) {
+      return {
+        intent: `deploy_${component}`,
+        environment: env,
+        sha: head.data.sha,
+        reason: env === environment ? `requested in Slack` : `requested ${environment}; ${env} comes first`,
+      };
+    }
+  }
+  return {
+    intent: "done_for_now",
+    message: `${component} ${short(head.data.sha)} is already live in ${environment}`,
+  };
 }
 
 export function createRulesDecider(options: { clock?: () => number } = {}): Decider {

@@ -85,6 +85,15 @@ export async function ingestMerge(deps: LoopDeps, payload: PullRequestClosed): P
     return { kind: "thread", threadId, created: true };
   }
   const { config } = loaded;
+  // Remember the installation and the Slack channel, so requests from Slack can find this repository.
+  await deps.store.setRef(`repo:${repoName.toLowerCase()}`, String(payload.installation.id), deps.clock());
+  if (config.slack) {
+    await deps.store.setRef(
+      `channel:${config.slack.channel}`,
+      JSON.stringify({ repo: repoName, installationId: payload.installation.id }),
+      deps.clock(),
+    );
+  }
   if (pr.base.ref !== config.branch) {
     return {
       kind: "skipped",

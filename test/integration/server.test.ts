@@ -33,7 +33,7 @@ async function startServer() {
     port: 0,
     log,
   });
-  await server.load(createApp({ store, clock: () => new Date(), routes: [healthRoute(store)] }));
+  await server.load(createApp({ store, clock: () => new Date(), routes: () => [healthRoute(store)] }));
   const http = await server.start();
   const { port } = http.address() as AddressInfo;
   return { store, base: `http://127.0.0.1:${port}` };

@@ -1,0 +1,203 @@
+import { createHash } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { RouteHandler } from "../app.js";
+import { deployActionOf } from "../agent/next-step.js";
+import type { Log } from "../log.js";
+import {
+  APPROVE_ACTION_ID,
+  REJECT_ACTION_ID,
+  REJECT_CALLBACK_ID,
+  rejectModal,
+  statusBlocks,
+} from "../slack/blocks.js";
+import type { SlackPort } from "../slack/client.js";
+import {
+  parseEventEnvelope,
+  parseInteraction,
+  parseSlashCommand,
+  SlackPayloadError,
+} from "../slack/payloads.js";
+import { verifySlackRequest } from "../slack/verify.js";
+import type { Store } from "../store/store.js";
+import { deriveState } from "../thread/state.js";
+import { HttpError, mediaType, pathOf, readBody, sendEmpty, sendJson } from "./body.js";
+
+/**
+ * Slack's three endpoints (DESIGN §6). Each verifies the signature on the raw body before parsing
+ * anything, stores the request in the inbox and answers within Slack's 3 seconds; the worker does
+ * the rest. The one exception is opening the rejection modal: Slack's trigger_id lives 3 seconds.
+ */
+
+export interface SlackRouteDeps {
+  store: Store;
+  clock: () => Date;
+  signingSecret: string | undefined;
+  slack: SlackPort | null;
+  log: Log;
+}
+
+const PATHS = new Set(["/slack/actions", "/slack/commands", "/slack/events"]);
+
+export const SLACK_HELP =
+  "Usage: `/deploybot status` lists running deploys; `/deploybot deploy the frontend to staging` or `/deploybot roll back the backend in production` asks for a deploy (add `owner/repo` when the channel serves several repositories).";
+
+function deliveryId(raw: Buffer): string {
+  return `slack:${createHash("sha256").update(raw).digest("hex").slice(0, 40)}`;
+}
+
+export function slackRoutes(deps: SlackRouteDeps): RouteHandler {
+  return async (req, res) => {
+    const path = pathOf(req);
+    if (!PATHS.has(path)) return false;
+    try {
+      await handle(deps, path, req, res);
+    } catch (error) {
+      if (error instanceof HttpError || error instanceof SlackPayloadError) {
+        if (!res.headersSent) sendJson(res, error.status, { error: error.message });
+      } else {
+        deps.log.error({ path }, `Slack request failed: ${String(error)}`);
+        if (!res.headersSent) sendJson(res, 500, { error: "internal error" });
+      }
+    }
+    return true;
+  };
+}
+
+async function handle(deps: SlackRouteDeps, path: string, req: IncomingMessage, res: ServerResponse) {
+  if (req.method !== "POST") throw new HttpError(405, `${path} accepts POST only`);
+  if (!deps.signingSecret) {
+    throw new HttpError(503, "Slack is not configured: set SLACK_SIGNING_SECRET");
+  }
+  const raw = await readBody(req);
+  const verification = verifySlackRequest(
+    deps.signingSecret,
+    {
+      timestamp: req.headers["x-slack-request-timestamp"] as string | undefined,
+      signature: req.headers["x-slack-signature"] as string | undefined,
+    },
+    raw,
+    Math.floor(deps.clock().getTime() / 1000),
+  );
+  if (!verification.ok) throw new HttpError(401, `Slack signature refused: ${verification.reason}`);
+  const expected = path === "/slack/events" ? "application/json" : "application/x-www-form-urlencoded";
+  if (mediaType(req) !== expected) throw new HttpError(415, `${path} expects ${expected}`);
+  const body = raw.toString("utf8");
+
+  if (path === "/slack/events") return events(deps, body, res);
+  if (path === "/slack/commands") return command(deps, raw, body, res);
+  return interaction(deps, raw, body, res);
+}
+
+async function events(deps: SlackRouteDeps, body: string, res: ServerResponse) {
+  const envelope = parseEventEnvelope(body);
+  if (envelope.type === "url_verification") return sendJson(res, 200, { challenge: envelope.challenge });
+  if (envelope.event.type === "other") return sendEmpty(res);
+  // Slack retries an unanswered event with the same event_id: the inbox keeps one.
+  await deps.store.enqueue(
+    {
+      deliveryId: `slack-event:${envelope.eventId}`,
+      source: "slack",
+      kind: "slack.event",
+      payload: envelope.event,
+    },
+    deps.clock(),
+  );
+  return sendEmpty(res);
+}
+
+async function command(deps: SlackRouteDeps, raw: Buffer, body: string, res: ServerResponse) {
+  const cmd = parseSlashCommand(body);
+  const text = cmd.text.trim();
+  if (text === "" || text === "help") {
+    return sendJson(res, 200, { response_type: "ephemeral", text: SLACK_HELP });
+  }
+  if (text === "status") {
+    const threads = await deps.store.listThreads({
+      status: [
+        "running",
+        "waiting_for_deploy",
+        "waiting_for_approval",
+        "waiting_for_human",
+        "waiting_for_lock",
+        "paused",
+      ],
+      limit: 50,
+    });
+    return sendJson(res, 200, { response_type: "ephemeral", ...statusBlocks(threads) });
+  }
+  await deps.store.enqueue(
+    {
+      deliveryId: deliveryId(raw),
+      source: "slack",
+      kind: "slack.command",
+      payload: { text, user: cmd.userId, channel: cmd.channelId },
+    },
+    deps.clock(),
+  );
+  return sendJson(res, 200, { response_type: "ephemeral", text: "On it: I'll answer in this channel." });
+}
+
+async function interaction(deps: SlackRouteDeps, raw: Buffer, body: string, res: ServerResponse) {
+  const payload = parseInteraction(body);
+  if (payload.type === "block_actions") {
+    if (payload.actionId === APPROVE_ACTION_ID) {
+      await deps.store.enqueue(
+        {
+          deliveryId: deliveryId(raw),
+          source: "slack",
+          kind: "slack.approve",
+          payload: { approval_id: payload.value, user: payload.user, channel: payload.channel },
+        },
+        deps.clock(),
+      );
+      return sendEmpty(res);
+    }
+    if (payload.actionId === REJECT_ACTION_ID) {
+      // The modal must open now: its trigger_id expires in 3 seconds. The reason comes back as a
+      // view_submission, which is where the rejection (and who may reject) is decided.
+      if (deps.slack) {
+        const summary = await approvalSummary(deps.store, payload.value);
+        await deps.slack
+          .openView(payload.triggerId, rejectModal(payload.value, summary))
+          .catch((error: unknown) =>
+            deps.log.warn({}, `could not open the rejection modal: ${String(error)}`),
+          );
+      }
+      return sendEmpty(res);
+    }
+    throw new HttpError(400, `unknown Slack action "${payload.actionId.slice(0, 60)}"`);
+  }
+  if (payload.type === "view_submission") {
+    if (payload.callbackId !== REJECT_CALLBACK_ID) {
+      throw new HttpError(400, `unknown Slack view "${payload.callbackId.slice(0, 60)}"`);
+    }
+    const reason = payload.values["reason"]?.["reason"]?.value?.trim() ?? "";
+    if (!reason) {
+      return sendJson(res, 200, {
+        response_action: "errors",
+        errors: { reason: "Say why, so deploybot can re-plan." },
+      });
+    }
+    await deps.store.enqueue(
+      {
+        deliveryId: deliveryId(raw),
+        source: "slack",
+        kind: "slack.reject",
+        payload: { approval_id: payload.privateMetadata, user: payload.user, reason: reason.slice(0, 2_000) },
+      },
+      deps.clock(),
+    );
+    return sendEmpty(res);
+  }
+  return sendEmpty(res);
+}
+
+/** One line for the modal: what is being rejected. A read of the local database, nothing remote. */
+async function approvalSummary(store: Store, approvalId: string): Promise<string> {
+  const threadId = await store.getRef(`approval:${approvalId}`);
+  const thread = threadId ? await store.getThread(threadId) : null;
+  const pending = thread ? deriveState(thread.events).pendingApproval : null;
+  const action = pending ? deployActionOf(pending.data.step) : null;
+  if (!thread || !action) return "This approval is no longer pending.";
+  return `Reject the ${action.kind} of ${action.component} ${action.sha.slice(0, 7)} to ${action.environment} in ${thread.repo}?`;
+}

@@ -1,0 +1,255 @@
+import { createHash } from "node:crypto";
+import { z } from "zod";
+import { mayDecide, userGroupsOf } from "../agent/approvers.js";
+import { deployActionOf } from "../agent/next-step.js";
+import { advanceThread, type LoopDeps } from "../agent/runner.js";
+import { REPO_CONFIG_PATH } from "../config/repo-config.js";
+import { ciState, loadRepoConfig, type RepoRef } from "../github/repository.js";
+import { refusedClick } from "../slack/blocks.js";
+import type { SlackPort } from "../slack/client.js";
+import { lastOf, newEvent } from "../thread/events.js";
+import { configOf, deriveState } from "../thread/state.js";
+import { AppendConflictError } from "../store/store.js";
+import { deployedVersions } from "./ingest.js";
+
+/**
+ * What the worker does with Slack's requests: approval clicks and rejections (checked against the
+ * approver policy), answers to questions, and requests in words that start a thread.
+ */
+
+export const ApprovalClick = z.object({
+  approval_id: z.string().min(1),
+  user: z.string(),
+  channel: z.string().nullable(),
+});
+export const Rejection = z.object({
+  approval_id: z.string().min(1),
+  user: z.string(),
+  reason: z.string().min(1),
+});
+export const SlashRequest = z.object({ text: z.string().min(1), user: z.string(), channel: z.string() });
+export const SlackEvent = z.object({
+  type: z.enum(["app_mention", "message"]),
+  user: z.string().optional(),
+  text: z.string(),
+  channel: z.string(),
+  ts: z.string(),
+  threadTs: z.string().optional(),
+  botId: z.string().optional(),
+  subtype: z.string().optional(),
+});
+
+function requireSlack(deps: LoopDeps): SlackPort {
+  if (!deps.slack) throw new Error("a Slack request arrived but SLACK_BOT_TOKEN is not set");
+  return deps.slack;
+}
+
+async function tell(deps: LoopDeps, channel: string | null, user: string, text: string): Promise<void> {
+  if (!channel || !deps.slack) return;
+  await deps.slack.postEphemeral({ channel, user, text });
+}
+
+/** An approve click, or a rejection with its reason. Returns a note for the inbox. */
+export async function decideApproval(
+  deps: LoopDeps,
+  input: {
+    approvalId: string;
+    user: string;
+    channel: string | null;
+    decision: "approve" | "reject";
+    reason?: string;
+  },
+): Promise<string> {
+  const threadId = await deps.store.getRef(`approval:${input.approvalId}`);
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const thread = threadId ? await deps.store.getThread(threadId) : null;
+    const pending = thread ? deriveState(thread.events).pendingApproval : null;
+    if (!thread || pending?.data.approval_id !== input.approvalId) {
+      await tell(
+        deps,
+        input.channel,
+        input.user,
+        refusedClick("This approval is no longer pending; nothing changed."),
+      );
+      return `skipped: approval ${input.approvalId} is not pending`;
+    }
+    const config = configOf(thread.events)!;
+    const action = deployActionOf(pending.data.step)!;
+    const groupMembers = new Map<string, string[]>();
+    for (const group of userGroupsOf(config, action.environment)) {
+      groupMembers.set(group, await requireSlack(deps).userGroupMembers(group));
+    }
+    const verdict = mayDecide({
+      config,
+      environment: action.environment,
+      slackUser: input.user,
+      decision: input.decision,
+      groupMembers,
+      prAuthor: lastOf(thread.events, "pr_merged")?.data.author ?? null,
+    });
+    if (!verdict.ok) {
+      deps.log.info(
+        { thread: thread.id, user: input.user },
+        `refused ${input.decision} click: ${verdict.reason}`,
+      );
+      await tell(deps, input.channel, input.user, refusedClick(verdict.reason));
+      return `refused: ${verdict.reason}`;
+    }
+    const event =
+      input.decision === "approve"
+        ? newEvent("approval_granted", { approval_id: input.approvalId, slack_user: input.user })
+        : newEvent("approval_rejected", {
+            approval_id: input.approvalId,
+            slack_user: input.user,
+            reason: (input.reason ?? "").slice(0, 2_000),
+          });
+    try {
+      await deps.store.appendEvents(thread.id, thread.events.at(-1)!.seq, [event], deps.clock());
+    } catch (error) {
+      if (error instanceof AppendConflictError) continue;
+      throw error;
+    }
+    deps.log.info(
+      { thread: thread.id, user: input.user },
+      `approval ${input.approvalId}: ${input.decision}d`,
+    );
+    await advanceThread(deps, thread.id);
+    return `${input.decision}d by ${input.user}`;
+  }
+  throw new Error(`approval ${input.approvalId}: the thread kept changing; retrying`);
+}
+
+/** A message in Slack: a reply to a question, or a mention asking for something. */
+export async function handleSlackEvent(deps: LoopDeps, event: z.infer<typeof SlackEvent>): Promise<string> {
+  if (event.botId || event.subtype || !event.user) return "skipped: not a person's message";
+  const text = event.text.replace(/<@[A-Z0-9]+>/g, "").trim();
+  if (event.threadTs) {
+    const threadId = await deps.store.getRef(`slack_thread:${event.channel}:${event.threadTs}`);
+    const thread = threadId ? await deps.store.getThread(threadId) : null;
+    if (thread && deriveState(thread.events).pendingQuestion) {
+      await deps.store.appendEvents(
+        thread.id,
+        thread.events.at(-1)!.seq,
+        [newEvent("human_answered", { answer: text.slice(0, 2_000) || "(empty)", slack_user: event.user })],
+        deps.clock(),
+      );
+      await advanceThread(deps, thread.id);
+      return `answer for thread ${thread.id}`;
+    }
+    if (event.type === "message") return "skipped: a reply nobody asked for";
+  }
+  if (event.type !== "app_mention") return "skipped: a message that is not for deploybot";
+  return startChatThread(deps, {
+    text,
+    user: event.user,
+    channel: event.channel,
+    ts: event.ts,
+    source: "mention",
+  });
+}
+
+/** `/deploybot <text>`: a message in the channel is the thread's root, then the same as a mention. */
+export async function handleSlashRequest(
+  deps: LoopDeps,
+  request: z.infer<typeof SlashRequest>,
+  deliveryId: string,
+): Promise<string> {
+  const key = `command:${deliveryId}`;
+  let ts = await deps.store.getRef(key);
+  if (!ts) {
+    const root = await requireSlack(deps).postMessage({
+      channel: request.channel,
+      text: `<@${request.user}> asked: ${request.text.replace(/[<>&]/g, "").slice(0, 1_000)}`,
+    });
+    ts = root.ts;
+    await deps.store.setRef(key, ts, deps.clock());
+  }
+  return startChatThread(deps, { ...request, ts, source: "command" });
+}
+
+/** Which repository a request is about: named as owner/repo, or the one that uses this channel. */
+async function resolveRepository(
+  deps: LoopDeps,
+  text: string,
+  channel: string,
+): Promise<{ repo: string; installationId: number } | null> {
+  for (const match of text.matchAll(/\b([\w.-]+\/[\w.-]+)\b/g)) {
+    const installation = await deps.store.getRef(`repo:${match[1]!.toLowerCase()}`);
+    if (installation) return { repo: match[1]!, installationId: Number(installation) };
+  }
+  const byChannel = await deps.store.getRef(`channel:${channel}`);
+  if (!byChannel) return null;
+  const parsed = z
+    .object({ repo: z.string(), installationId: z.number().int() })
+    .safeParse(JSON.parse(byChannel));
+  return parsed.success ? parsed.data : null;
+}
+
+export async function startChatThread(
+  deps: LoopDeps,
+  request: { text: string; user: string; channel: string; ts: string; source: "mention" | "command" },
+): Promise<string> {
+  const slack = requireSlack(deps);
+  const threadId = `th_${createHash("sha256").update(`slack:${request.channel}:${request.ts}`).digest("hex").slice(0, 20)}`;
+  if (await deps.store.getThreadSummary(threadId)) {
+    await advanceThread(deps, threadId);
+    return `thread ${threadId}`;
+  }
+  const reply = (text: string) => slack.postMessage({ channel: request.channel, threadTs: request.ts, text });
+  const target = await resolveRepository(deps, request.text, request.channel);
+  if (!target) {
+    await reply(
+      "I don't know which repository this channel deploys. Name it as `owner/repo` (deploybot must be installed there and have deployed it once).",
+    );
+    return "skipped: no repository for this channel";
+  }
+  const [owner, name] = target.repo.split("/") as [string, string];
+  const ref: RepoRef = { owner, repo: name };
+  const octokit = await deps.octokitFor(target.installationId);
+  const loaded = await loadRepoConfig(octokit, ref);
+  if (loaded.kind !== "ok") {
+    await reply(
+      loaded.kind === "missing"
+        ? `${target.repo} has no ${REPO_CONFIG_PATH}.`
+        : `${REPO_CONFIG_PATH} of ${target.repo} is invalid: ${loaded.problems.join("; ").slice(0, 1_000)}`,
+    );
+    return `skipped: ${target.repo} config ${loaded.kind}`;
+  }
+  const { data: branch } = await octokit.rest.repos.getBranch({ ...ref, branch: loaded.config.branch });
+  const head = branch.commit.sha;
+  const events = [
+    newEvent("chat_request", {
+      text: request.text.slice(0, 2_000),
+      slack_user: request.user,
+      channel: request.channel,
+      ts: request.ts,
+      source: request.source,
+      installation_id: target.installationId,
+      owner,
+      repo: name,
+    }),
+    newEvent("config_loaded", { source: loaded.source, default_branch: loaded.defaultBranch }),
+    newEvent("branch_head", { branch: loaded.config.branch, sha: head }),
+    newEvent(
+      "deployed_versions",
+      await deployedVersions(deps.store, octokit, ref, target.repo, loaded.config),
+    ),
+    newEvent("ci_state", await ciState(octokit, ref, head)),
+  ];
+  await deps.store.createThread(
+    {
+      id: threadId,
+      repo: target.repo,
+      installationId: target.installationId,
+      title: `${target.repo}: ${request.text}`.slice(0, 200),
+    },
+    events,
+    deps.clock(),
+  );
+  deps.log.info(
+    { thread: threadId, repo: target.repo },
+    `Slack request from ${request.user} started a thread`,
+  );
+  await advanceThread(deps, threadId);
+  return `thread ${threadId}`;
+}
