@@ -1,0 +1,237 @@
+import type { AddressInfo } from "node:net";
+import { sign } from "@octokit/webhooks-methods";
+import nock from "nock";
+import { pino } from "pino";
+import { Probot, Server } from "probot";
+import { createApp, healthRoute } from "../../src/app.js";
+import type { Decider } from "../../src/agent/decide.js";
+import { createRulesDecider } from "../../src/agent/rules-decider.js";
+import { slackRoutes } from "../../src/http/slack-routes.js";
+import { createSlackClient } from "../../src/slack/client.js";
+import { signSlackRequest } from "../../src/slack/verify.js";
+import { SqliteStore } from "../../src/store/sqlite.js";
+import { processNextEntry, recoverThreads, type WorkerDeps } from "../../src/worker.js";
+import { recordingLog } from "./harness.js";
+import { httpRequest } from "./http.js";
+import { APP_ID, TestOctokit, testPrivateKey, WEBHOOK_SECRET } from "./probot.js";
+
+/**
+ * deploybot as a black box: a real server on a free port (GitHub webhooks and Slack endpoints),
+ * signed requests in, the worker run by hand, GitHub and Slack behind nock, a clock tests move.
+ */
+
+export const SLACK_API = "https://slack.test";
+export const SLACK_SIGNING_SECRET = "slack-signing-secret-for-tests-0123";
+export const SLACK_TOKEN = "xoxb-test-token-0123456789";
+
+export interface SlackCall {
+  method: string;
+  body: Record<string, unknown>;
+}
+
+export interface AppServer {
+  base: string;
+  store: SqliteStore;
+  worker: WorkerDeps;
+  log: ReturnType<typeof recordingLog>;
+  now: { value: Date };
+  /** Every Slack Web API call made, in order, with its form fields (blocks and views parsed). */
+  slackCalls: SlackCall[];
+  webhook(event: string, payload: unknown, deliveryId?: string): Promise<{ status: number; body: string }>;
+  slack(
+    path: "/slack/actions" | "/slack/commands" | "/slack/events",
+    body: string,
+    options?: { timestamp?: number; secret?: string; contentType?: string },
+  ): Promise<{ status: number; body: string }>;
+  runWorker(): Promise<number>;
+  /** Moves the clock and lets time act on waiting threads (reminders, expiry). */
+  advance(ms: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+let deliveries = 0;
+
+/**
+ * Answers Slack Web API calls as Slack would (ok, a channel and a fresh ts), recording each one.
+ * `times` bounds the calls per method; the returned scope is asserted done by the test.
+ */
+export function mockSlack(calls: SlackCall[], expected: Record<string, number>): nock.Scope {
+  const scope = nock(SLACK_API);
+  let ts = 1_700_000_000;
+  for (const [method, times] of Object.entries(expected)) {
+    scope
+      .post(`/api/${method}`)
+      .times(times)
+      .reply(200, (_uri, body) => {
+        const fields = Object.fromEntries(new URLSearchParams(String(body))) as Record<string, unknown>;
+        for (const key of ["blocks", "view"]) {
+          if (typeof fields[key] === "string") fields[key] = JSON.parse(fields[key] as string);
+        }
+        calls.push({ method, body: fields });
+        if (method === "usergroups.users.list") return { ok: true, users: ["U02RELEASER"] };
+        ts += 1;
+        return { ok: true, channel: String(fields.channel ?? "C01DEPLOYS"), ts: `${ts}.000100` };
+      });
+  }
+  return scope;
+}
+
+export async function startAppServer(options: { decider?: Decider } = {}): Promise<AppServer> {
+  const store = new SqliteStore(":memory:");
+  await store.migrate();
+  const now = { value: new Date("2026-11-24T12:00:00Z") };
+  const clock = () => now.value;
+  const log = recordingLog();
+  const slackClient = createSlackClient({
+    token: SLACK_TOKEN,
+    apiUrl: `${SLACK_API}/api/`,
+    retries: 0,
+    timeoutMs: 2_000,
+  });
+  const silent = pino({ level: "silent" });
+  let worker: WorkerDeps | undefined;
+  const server = new Server({
+    Probot: Probot.defaults({
+      appId: APP_ID,
+      privateKey: testPrivateKey(),
+      secret: WEBHOOK_SECRET,
+      Octokit: TestOctokit,
+      log: silent,
+    }),
+    host: "127.0.0.1",
+    port: 0,
+    log: silent,
+  });
+  await server.load(
+    createApp({
+      store,
+      clock,
+      routes: () => [
+        healthRoute(store),
+        slackRoutes({ store, clock, signingSecret: SLACK_SIGNING_SECRET, slack: slackClient, log }),
+      ],
+      onReady: (app) => {
+        worker = {
+          store,
+          decider: options.decider ?? createRulesDecider(),
+          clock,
+          log,
+          octokitFor: (installationId) => app.auth(installationId),
+          appId: APP_ID,
+          pollMs: 10,
+          slack: slackClient,
+          githubUrl: "https://github.com",
+        };
+      },
+    }),
+  );
+  const http = await server.start();
+  const base = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  const runWorker = async () => {
+    let handled = 0;
+    while (await processNextEntry(worker!)) handled += 1;
+    return handled;
+  };
+  return {
+    base,
+    store,
+    worker: worker!,
+    log,
+    now,
+    slackCalls: [],
+    async webhook(event, payload, deliveryId = `gh-${++deliveries}`) {
+      const body = JSON.stringify(payload);
+      return httpRequest(`${base}/api/github/webhooks`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          "x-github-event": event,
+          "x-github-delivery": deliveryId,
+          "x-hub-signature-256": await sign(WEBHOOK_SECRET, body),
+        },
+        body,
+      });
+    },
+    async slack(path, body, opts = {}) {
+      const timestamp = opts.timestamp ?? Math.floor(now.value.getTime() / 1000);
+      return httpRequest(`${base}${path}`, {
+        method: "POST",
+        headers: {
+          "content-type":
+            opts.contentType ??
+            (path === "/slack/events" ? "application/json" : "application/x-www-form-urlencoded"),
+          "x-slack-request-timestamp": String(timestamp),
+          "x-slack-signature": signSlackRequest(opts.secret ?? SLACK_SIGNING_SECRET, timestamp, body),
+        },
+        body,
+      });
+    },
+    runWorker,
+    async advance(ms) {
+      now.value = new Date(now.value.getTime() + ms);
+      await recoverThreads(worker!);
+      await runWorker();
+    },
+    async stop() {
+      await server.stop();
+      await store.close();
+    },
+  };
+}
+
+/** A block_actions body as Slack sends it to the interactivity URL. */
+export function clickBody(
+  actionId: string,
+  approvalId: string,
+  user: string,
+  triggerId = `trig-${++deliveries}`,
+): string {
+  const payload = {
+    type: "block_actions",
+    user: { id: user, username: user.toLowerCase(), team_id: "T01TEAM" },
+    api_app_id: "A01APP",
+    token: "legacy",
+    container: {
+      type: "message",
+      message_ts: "1700000003.000100",
+      channel_id: "C01DEPLOYS",
+      is_ephemeral: false,
+    },
+    trigger_id: triggerId,
+    team: { id: "T01TEAM", domain: "acme" },
+    channel: { id: "C01DEPLOYS", name: "deploys" },
+    message: { ts: "1700000003.000100", text: "approve?" },
+    response_url: "https://hooks.slack.com/actions/T01TEAM/1/abc",
+    actions: [
+      {
+        action_id: actionId,
+        block_id: "decision",
+        text: { type: "plain_text", text: "Approve" },
+        value: approvalId,
+        type: "button",
+        action_ts: `${Date.now()}.${deliveries}`,
+      },
+    ],
+  };
+  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+}
+
+export function rejectSubmissionBody(approvalId: string, user: string, reason: string): string {
+  const payload = {
+    type: "view_submission",
+    team: { id: "T01TEAM", domain: "acme" },
+    user: { id: user, username: user.toLowerCase(), team_id: "T01TEAM" },
+    api_app_id: "A01APP",
+    token: "legacy",
+    trigger_id: `trig-${++deliveries}`,
+    view: {
+      id: `V${deliveries}`,
+      type: "modal",
+      callback_id: "deploybot.reject",
+      private_metadata: approvalId,
+      state: { values: { reason: { reason: { type: "plain_text_input", value: reason } } } },
+      hash: "h",
+    },
+  };
+  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+}
