@@ -1,13 +1,16 @@
-import { run } from "probot";
+import { existsSync, readdirSync } from "node:fs";
+import { pino } from "pino";
+import { createProbot, run } from "probot";
 import { createApp, healthRoute } from "./app.js";
 import { createOpenAiDecider, type Decider } from "./agent/decide.js";
 import { loadPrompts } from "./agent/prompts.js";
 import { createRulesDecider } from "./agent/rules-decider.js";
-import { DeploybotOctokit } from "./github/octokit.js";
 import { EnvError, loadProcessEnv, parseSettings, type Settings } from "./config/env.js";
-import { openStore } from "./store/open-store.js";
+import { DeploybotOctokit } from "./github/octokit.js";
 import { slackRoutes } from "./http/slack-routes.js";
+import { startHttpServer, WEBHOOK_PATH } from "./http/server.js";
 import { createSlackClient } from "./slack/client.js";
+import { openStore } from "./store/open-store.js";
 import { startWorker, type RunningWorker } from "./worker.js";
 
 /** Process entry: read settings, build collaborators, start the server and the worker. */
@@ -24,8 +27,24 @@ function buildDecider(settings: Settings): Decider {
   });
 }
 
+/** Probot finds a key in PRIVATE_KEY, PRIVATE_KEY_PATH, or the one *.pem file of the working directory. */
+function hasPrivateKey(settings: Settings): boolean {
+  if (settings.privateKey) return true;
+  if (settings.privateKeyPath) return existsSync(settings.privateKeyPath);
+  return readdirSync(process.cwd()).filter((f) => f.endsWith(".pem")).length === 1;
+}
+
 async function main(): Promise<void> {
-  const settings = parseSettings(loadProcessEnv());
+  const env = loadProcessEnv();
+  const settings = parseSettings(env);
+
+  if (!settings.appId || !hasPrivateKey(settings)) {
+    // Probot's setup flow registers the GitHub App from app.yml and writes its credentials to .env.
+    await run(() => {}, { env });
+    return;
+  }
+
+  const log = pino({ level: settings.logLevel, base: { name: "deploybot" } });
   const store = await openStore(settings.databaseUrl);
   const decider = buildDecider(settings);
   const clock = () => new Date();
@@ -35,10 +54,15 @@ async function main(): Promise<void> {
   const githubUrl = settings.gheHost
     ? `${settings.gheProtocol ?? "https"}://${settings.gheHost}`
     : "https://github.com";
+  const probot = createProbot({ env, overrides: { log, Octokit: DeploybotOctokit } });
   let worker: RunningWorker | undefined;
 
-  const server = await run(
-    createApp({
+  const server = await startHttpServer({
+    probot,
+    host: settings.host,
+    port: settings.port,
+    log,
+    app: createApp({
       store,
       clock,
       routes: (app) => [
@@ -52,27 +76,42 @@ async function main(): Promise<void> {
           clock,
           log: app.log,
           octokitFor: (installationId) => app.auth(installationId),
-          appId: settings.appId ? Number(settings.appId) : null,
+          appId: Number(settings.appId),
+          pollMs: settings.workerPollMs,
           slack,
           githubUrl,
-          pollMs: settings.workerPollMs,
         });
-        app.log.info(
-          `deploybot ready: decider ${decider.name}, database ${settings.databaseUrl.split(":")[0]}, worker polling every ${settings.workerPollMs} ms`,
-        );
       },
     }),
-    { Octokit: DeploybotOctokit },
+  });
+  log.info(
+    `deploybot listening on ${server.url}: decider ${decider.name}, database ${settings.databaseUrl.split(":")[0]}, Slack ${slack ? "on" : "off"}`,
   );
 
+  if (settings.webhookProxyUrl) {
+    try {
+      const { SmeeClient } = await import("smee-client");
+      await new SmeeClient({
+        source: settings.webhookProxyUrl,
+        target: `${server.url}${WEBHOOK_PATH}`,
+        logger: log,
+      }).start();
+    } catch (error) {
+      log.warn(
+        `WEBHOOK_PROXY_URL is set but the smee.io proxy did not start (npm install --save-dev smee-client): ${String(error)}`,
+      );
+    }
+  }
+
   const shutdown = async (signal: string) => {
-    process.stderr.write(`${signal}: stopping deploybot\n`);
+    log.info(`${signal}: stopping`);
     await worker?.stop();
-    await server.stop();
+    await server.close();
     await store.close();
     process.exit(0);
   };
   process.once("SIGTERM", () => void shutdown("SIGTERM"));
+  process.once("SIGINT", () => void shutdown("SIGINT"));
 }
 
 main().catch((error: unknown) => {

@@ -1,8 +1,8 @@
-import type { AddressInfo } from "node:net";
 import { sign } from "@octokit/webhooks-methods";
 import nock from "nock";
 import { pino } from "pino";
-import { Probot, Server } from "probot";
+import { Probot } from "probot";
+import { startHttpServer } from "../../src/http/server.js";
 import { createApp, healthRoute } from "../../src/app.js";
 import type { Decider } from "../../src/agent/decide.js";
 import { createRulesDecider } from "../../src/agent/rules-decider.js";
@@ -90,8 +90,8 @@ export async function startAppServer(options: { decider?: Decider } = {}): Promi
   });
   const silent = pino({ level: "silent" });
   let worker: WorkerDeps | undefined;
-  const server = new Server({
-    Probot: Probot.defaults({
+  const server = await startHttpServer({
+    probot: new Probot({
       appId: APP_ID,
       privateKey: testPrivateKey(),
       secret: WEBHOOK_SECRET,
@@ -100,10 +100,8 @@ export async function startAppServer(options: { decider?: Decider } = {}): Promi
     }),
     host: "127.0.0.1",
     port: 0,
-    log: silent,
-  });
-  await server.load(
-    createApp({
+    log,
+    app: createApp({
       store,
       clock,
       routes: () => [
@@ -124,9 +122,8 @@ export async function startAppServer(options: { decider?: Decider } = {}): Promi
         };
       },
     }),
-  );
-  const http = await server.start();
-  const base = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  });
+  const base = server.url;
   const runWorker = async () => {
     let handled = 0;
     while (await processNextEntry(worker!)) handled += 1;
@@ -173,7 +170,7 @@ export async function startAppServer(options: { decider?: Decider } = {}): Promi
       await runWorker();
     },
     async stop() {
-      await server.stop();
+      await server.close();
       await store.close();
     },
   };

@@ -1,7 +1,8 @@
-import type { AddressInfo } from "node:net";
 import { sign } from "@octokit/webhooks-methods";
 import { pino } from "pino";
-import { Probot, Server } from "probot";
+import { Probot } from "probot";
+import { startHttpServer, type StartedServer } from "../../src/http/server.js";
+import { silentLog } from "../../src/log.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { createApp, healthRoute } from "../../src/app.js";
 import { SqliteStore } from "../../src/store/sqlite.js";
@@ -11,9 +12,9 @@ import { APP_ID, TestOctokit, testPrivateKey, WEBHOOK_SECRET } from "../helpers/
 
 /** The HTTP surface through a real server on a free port, with signed requests. */
 
-let server: Server | undefined;
+let server: StartedServer | undefined;
 afterEach(async () => {
-  await server?.stop();
+  await server?.close();
   server = undefined;
 });
 
@@ -21,22 +22,20 @@ async function startServer() {
   const store = new SqliteStore(":memory:");
   await store.migrate();
   const log = pino({ level: "silent" });
-  server = new Server({
-    Probot: Probot.defaults({
+  server = await startHttpServer({
+    probot: new Probot({
       appId: APP_ID,
       privateKey: testPrivateKey(),
       secret: WEBHOOK_SECRET,
       Octokit: TestOctokit,
       log,
     }),
+    app: createApp({ store, clock: () => new Date(), routes: () => [healthRoute(store)] }),
     host: "127.0.0.1",
     port: 0,
-    log,
+    log: silentLog,
   });
-  await server.load(createApp({ store, clock: () => new Date(), routes: () => [healthRoute(store)] }));
-  const http = await server.start();
-  const { port } = http.address() as AddressInfo;
-  return { store, base: `http://127.0.0.1:${port}` };
+  return { store, base: server.url };
 }
 
 async function postWebhook(base: string, body: string, headers: Record<string, string>) {
@@ -110,5 +109,59 @@ describe("the health endpoint", () => {
     const response = await httpRequest(`${base}/healthz`);
     expect(response.status).toBe(200);
     expect(JSON.parse(response.body)).toEqual({ status: "ok", inbox: { queued: 0, done: 0, dead: 0 } });
+  });
+});
+
+describe("bad requests to the webhook endpoint", () => {
+  async function expectRefused(
+    request: { method?: string; headers?: Record<string, string>; body?: string | Buffer },
+    status: number,
+  ) {
+    const { store, base } = await startServer();
+    const response = await httpRequest(`${base}/api/github/webhooks`, { method: "POST", ...request });
+    expect(response.status).toBe(status);
+    expect(JSON.parse(response.body)).toHaveProperty("error");
+    expect(await store.inboxCounts()).toEqual({ queued: 0, done: 0, dead: 0 });
+  }
+  const signedHeaders = async (body: string) => ({
+    "content-type": "application/json",
+    "x-github-event": "pull_request",
+    "x-github-delivery": "d-bad",
+    "x-hub-signature-256": await sign(WEBHOOK_SECRET, body),
+  });
+
+  it("refuses a body over 1 MB with 413", async () => {
+    const body = JSON.stringify({ padding: "x".repeat(1_100_000) });
+    await expectRefused({ headers: await signedHeaders(body), body }, 413);
+  });
+
+  it("refuses malformed JSON with 400, even correctly signed", async () => {
+    const body = '{"action": "closed",';
+    await expectRefused({ headers: await signedHeaders(body), body }, 400);
+  });
+
+  it("refuses a wrong content type with 415", async () => {
+    const body = "action=closed";
+    await expectRefused(
+      { headers: { ...(await signedHeaders(body)), "content-type": "text/plain" }, body },
+      415,
+    );
+  });
+
+  it("refuses an unknown event with 400", async () => {
+    const body = "{}";
+    await expectRefused(
+      { headers: { ...(await signedHeaders(body)), "x-github-event": "nonsense" }, body },
+      400,
+    );
+  });
+
+  it("refuses a GET with 405", async () => {
+    await expectRefused({ method: "GET" }, 405);
+  });
+
+  it("answers 404 for an unknown path", async () => {
+    const { base } = await startServer();
+    expect((await httpRequest(`${base}/nowhere`)).status).toBe(404);
   });
 });
