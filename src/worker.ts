@@ -18,7 +18,8 @@ import {
   SlackEvent,
   SlashRequest,
 } from "./pipeline/slack-inbox.js";
-import type { InboxEntry } from "./store/store.js";
+import { compactFailure, runIdFromUrl } from "./pipeline/failure.js";
+import type { DeploymentRecord, InboxEntry } from "./store/store.js";
 
 /**
  * The worker: takes verified requests from the durable inbox, one at a time, and hands each to
@@ -92,7 +93,15 @@ export async function handleEntry(deps: WorkerDeps, entry: InboxEntry): Promise<
       // The workflow should have set a final deployment status; a run that ends without one ends the deploy.
       await finishDeploy(deps, record, {
         outcome: run.conclusion === "success" ? "success" : "failure",
-        summary: `workflow run ${run.name ?? run.id} concluded ${run.conclusion ?? "without a conclusion"} without a final deployment status`,
+        summary:
+          run.conclusion === "success"
+            ? `workflow run ${run.name ?? run.id} succeeded without a final deployment status`
+            : await failureSummary(
+                deps,
+                record,
+                run.id,
+                `workflow run ${run.name ?? run.id} concluded ${run.conclusion ?? "without a conclusion"} without a final deployment status`,
+              ),
         source: "workflow_run",
         logUrl: run.html_url,
       });
@@ -123,6 +132,33 @@ export async function handleEntry(deps: WorkerDeps, entry: InboxEntry): Promise<
       return handleSlashRequest(deps, parsePayload(SlashRequest, entry), entry.deliveryId);
     default:
       return `skipped: deploybot does not handle ${entry.kind}`;
+  }
+}
+
+/** A failed deploy, compacted from its run's jobs and log; the plain statement when that fails. */
+async function failureSummary(
+  deps: WorkerDeps,
+  record: DeploymentRecord,
+  runId: number | null,
+  stated: string,
+): Promise<string> {
+  if (runId === null) return stated;
+  const thread = await deps.store.getThreadSummary(record.threadId);
+  if (!thread) return stated;
+  try {
+    const [owner, repo] = record.repo.split("/") as [string, string];
+    const compact = await compactFailure(
+      await deps.octokitFor(thread.installationId),
+      { owner, repo },
+      runId,
+    );
+    return compact ? `${stated}\n${compact}` : stated;
+  } catch (error) {
+    deps.log.warn(
+      { deployment: record.deploymentId },
+      `could not read the failed run ${runId}: ${String(error)}`,
+    );
+    return stated;
   }
 }
 

@@ -34,7 +34,8 @@ export type Plan =
   | { kind: "escalate"; question: string; reason: string }
   | { kind: "decide"; config: RepoConfig }
   | { kind: "notify"; notification: Notification }
-  | { kind: "expire_approval"; approvalId: string };
+  | { kind: "expire_approval"; approvalId: string }
+  | { kind: "deploy_timeout"; created: EventOf<"deployment_created">; timeoutMs: number };
 
 export interface PlanOptions {
   now: Date;

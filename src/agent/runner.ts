@@ -11,13 +11,14 @@ import type { Octokit, RepoRef } from "../github/repository.js";
 import type { Log } from "../log.js";
 import { lastOf, newEvent, type EventOf, type NewEvent, type Thread } from "../thread/events.js";
 import { changedComponents, configOf, deriveState } from "../thread/state.js";
-import { AppendConflictError, type DeploymentRecord, type Store } from "../store/store.js";
+import { AppendConflictError, type DeploymentRecord, type Lock, type Store } from "../store/store.js";
 import type { SlackPort } from "../slack/client.js";
 import type { Decider } from "./decide.js";
 import { sendNotification } from "./notify.js";
 import { eventsForVerdict, planNext, type Plan } from "./loop.js";
 import { deployActionOf, type NextStep } from "./next-step.js";
 import { judge, lockKeyOf, type PolicyFacts } from "./policy.js";
+import { supersessions, type QueuedMerge } from "./supersede.js";
 
 /**
  * Runs a thread forward until it must wait: plan (pure), then do exactly that one thing at the
@@ -137,6 +138,23 @@ async function execute(
       await append(deps, thread, events);
       return;
     }
+    case "deploy_timeout": {
+      const record = await deps.store.getDeployment(plan.created.data.deployment_id);
+      const minutes = Math.round(plan.timeoutMs / 60_000);
+      const summary = `no final deployment status within ${minutes} minutes (deploy_timeout)`;
+      deps.log.warn({ thread: thread.id, deployment: plan.created.data.deployment_id }, summary);
+      const octokit = await deps.octokitFor(thread.installationId);
+      await setDeploymentStatus(
+        octokit,
+        repoRefOf(thread),
+        plan.created.data.deployment_id,
+        "error",
+        `deploybot: ${summary}`,
+      );
+      if (record)
+        await finishDeploy(deps, record, { outcome: "failure", summary, source: "timeout", logUrl: null });
+      return;
+    }
     case "expire_approval":
       deps.log.info({ thread: thread.id }, `approval ${plan.approvalId} expired without a decision`);
       await append(deps, thread, [newEvent("approval_expired", { approval_id: plan.approvalId })]);
@@ -191,7 +209,15 @@ async function judgeStep(deps: LoopDeps, thread: Thread, step: NextStep, approve
       ...history.map((d) => ({ component: d.component, environment: d.environment, sha: d.sha })),
     );
   }
-  const lock = lockKey ? await deps.store.getLock(lockKey) : null;
+  let lock = lockKey ? await deps.store.getLock(lockKey) : null;
+  if (lock && lock.threadId !== thread.id && (await isStaleLock(deps, lock))) {
+    deps.log.warn(
+      { thread: thread.id, holder: lock.threadId },
+      `lock ${lock.key} was left by a step that never ran; releasing it`,
+    );
+    await deps.store.releaseLock(lock.key, lock.threadId);
+    lock = null;
+  }
   const facts: PolicyFacts = {
     repo: thread.repo,
     config,
@@ -250,6 +276,20 @@ async function judgeStep(deps: LoopDeps, thread: Thread, step: NextStep, approve
       `approval ${recorded.data.approval_id} requested for ${describeStep(step)}`,
     );
   }
+}
+
+/** How long a lock may exist without its step being recorded before it counts as left by a crash. */
+const LOCK_GRACE_MS = 60_000;
+
+/** A lock whose holder is finished, or never recorded the step it took the lock for, is stale. */
+async function isStaleLock(deps: LoopDeps, lock: Lock): Promise<boolean> {
+  const holder = await deps.store.getThread(lock.threadId);
+  if (!holder) return true;
+  const state = deriveState(holder.events);
+  if (state.terminal) return true;
+  const inFlight = state.inFlight?.authorized;
+  if (inFlight && inFlight.data.lock_key === lock.key) return false;
+  return deps.clock().getTime() - Date.parse(lock.acquiredAt) > LOCK_GRACE_MS;
 }
 
 async function createStepDeployment(
@@ -433,7 +473,45 @@ export async function finishDeploy(
 
 async function releaseAndWake(deps: LoopDeps, lockKey: string, threadId: string): Promise<void> {
   await deps.store.releaseLock(lockKey, threadId);
-  for (const waiting of await deps.store.threadsWaitingFor(`lock ${lockKey}`)) {
-    if (waiting.id !== threadId) await advanceThread(deps, waiting.id);
+  const waiting = (await deps.store.threadsWaitingFor(`lock ${lockKey}`)).filter((t) => t.id !== threadId);
+  const superseded = await supersedeQueuedMerges(
+    deps,
+    waiting.map((t) => t.id),
+  );
+  for (const thread of waiting) {
+    if (!superseded.has(thread.id)) await advanceThread(deps, thread.id);
   }
+}
+
+/** Ends queued merges that a newer queued merge covers; returns the ids of the threads it ended. */
+async function supersedeQueuedMerges(deps: LoopDeps, threadIds: string[]): Promise<Set<string>> {
+  const threads = new Map<string, Thread>();
+  const queued: QueuedMerge[] = [];
+  for (const id of threadIds) {
+    const thread = await deps.store.getThread(id);
+    const merged = thread ? lastOf(thread.events, "pr_merged") : undefined;
+    if (!thread || !merged) continue;
+    threads.set(id, thread);
+    queued.push({
+      threadId: id,
+      createdAt: thread.createdAt,
+      number: merged.data.number,
+      mergeSha: merged.data.merge_sha,
+      components: changedComponents(thread.events),
+    });
+  }
+  const ended = new Set<string>();
+  for (const { older, newer } of supersessions(queued)) {
+    const thread = threads.get(older.threadId)!;
+    const message = `Superseded by #${newer.number} (${newer.mergeSha.slice(0, 7)}), merged later: it deploys ${newer.components.join(", ")} with these changes included, so deploying #${older.number} first would ship stale code.`;
+    try {
+      await append(deps, thread, [newEvent("done", { message, by: "code" })]);
+      ended.add(older.threadId);
+      deps.log.info({ thread: older.threadId }, message);
+      await advanceThread(deps, older.threadId); // posts the explanation to Slack
+    } catch (error) {
+      if (!(error instanceof AppendConflictError)) throw error;
+    }
+  }
+  return ended;
 }
