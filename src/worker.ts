@@ -70,12 +70,11 @@ export async function handleEntry(deps: WorkerDeps, entry: InboxEntry): Promise<
       if (!record) return `skipped: deployment ${payload.deployment.id} was not created by deploybot`;
       if (record.state !== "pending")
         return `skipped: deployment ${record.deploymentId} already ${record.state}`;
+      const stated = `deployment status ${status.state}${status.description ? `: ${status.description}` : ""}`;
+      const runId = record.runId ?? runIdFromUrl(status.log_url ?? status.target_url);
       await finishDeploy(deps, record, {
         outcome,
-        summary:
-          outcome === "success"
-            ? `deployment status success${status.description ? `: ${status.description}` : ""}`
-            : `deployment status ${status.state}${status.description ? `: ${status.description}` : ""}`,
+        summary: outcome === "success" ? stated : await failureSummary(deps, record, runId, stated),
         source: "deployment_status",
         logUrl: status.log_url ?? status.target_url ?? null,
       });

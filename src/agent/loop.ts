@@ -59,6 +59,14 @@ export function planNext(thread: Thread, options: PlanOptions): Plan {
     if (!state.inFlight.dispatched) {
       return { kind: "dispatch", authorized: state.inFlight.authorized, created: state.inFlight.created };
     }
+    const environment = config.environments.find(
+      (e) => e.name === state.inFlight!.authorized.data.environment,
+    );
+    const timeoutMs = environment?.deploy_timeout ?? null;
+    const dispatchedAt = Date.parse(state.inFlight.dispatched.at);
+    if (timeoutMs !== null && options.now.getTime() >= dispatchedAt + timeoutMs) {
+      return { kind: "deploy_timeout", created: state.inFlight.created, timeoutMs };
+    }
     return { kind: "wait", status: state.status, waitingOn: state.waitingOn };
   }
   const expiresAt = state.pendingApproval?.data.expires_at;

@@ -73,7 +73,7 @@ export async function advanceThread(deps: LoopDeps, threadId: string): Promise<v
       return;
     }
     try {
-      await execute(deps, thread, plan);
+      if ((await execute(deps, thread, plan)) === "settled") return;
     } catch (error) {
       if (error instanceof AppendConflictError) {
         deps.log.debug({ thread: threadId }, "another worker moved the thread on; planning again");
@@ -97,7 +97,7 @@ async function execute(
   deps: LoopDeps,
   thread: Thread,
   plan: Exclude<Plan, { kind: "idle" | "wait" }>,
-): Promise<void> {
+): Promise<"settled" | void> {
   switch (plan.kind) {
     case "decide": {
       const result = await deps.decider.decide({ thread, config: plan.config });
@@ -170,8 +170,7 @@ async function execute(
       await append(deps, thread, [newEvent("done", { message: plan.message, by: "code" })]);
       return;
     case "judge":
-      await judgeStep(deps, thread, plan.step, plan.approved);
-      return;
+      return judgeStep(deps, thread, plan.step, plan.approved);
     case "create_deployment":
       await createStepDeployment(deps, thread, plan.authorized);
       return;
@@ -187,7 +186,13 @@ export function describeStep(step: NextStep): string {
   return step.intent;
 }
 
-async function judgeStep(deps: LoopDeps, thread: Thread, step: NextStep, approved: boolean): Promise<void> {
+/** Judges a step and records the verdict; "settled" when the step still waits and nothing changed. */
+async function judgeStep(
+  deps: LoopDeps,
+  thread: Thread,
+  step: NextStep,
+  approved: boolean,
+): Promise<"settled" | void> {
   const config = configOf(thread.events)!;
   const state = deriveState(thread.events);
   const merged = lastOf(thread.events, "pr_merged");
@@ -264,8 +269,11 @@ async function judgeStep(deps: LoopDeps, thread: Thread, step: NextStep, approve
     throw error;
   }
   const recorded = events[0];
-  if (!recorded) deps.log.debug({ thread: thread.id }, `still waiting for lock ${lockKey}`);
-  else if (recorded.type === "policy_refused") {
+  if (!recorded) {
+    deps.log.debug({ thread: thread.id }, `still waiting for lock ${lockKey}`);
+    return "settled";
+  }
+  if (recorded.type === "policy_refused") {
     deps.log.info({ thread: thread.id }, `policy refused ${describeStep(step)}: ${recorded.data.reason}`);
   } else if (recorded.type === "human_needed") {
     deps.log.warn({ thread: thread.id }, `thread asks a human: ${recorded.data.question}`);
@@ -284,10 +292,9 @@ const LOCK_GRACE_MS = 60_000;
 /** A lock whose holder is finished, or never recorded the step it took the lock for, is stale. */
 async function isStaleLock(deps: LoopDeps, lock: Lock): Promise<boolean> {
   const holder = await deps.store.getThread(lock.threadId);
-  if (!holder) return true;
-  const state = deriveState(holder.events);
-  if (state.terminal) return true;
-  const inFlight = state.inFlight?.authorized;
+  const state = holder ? deriveState(holder.events) : null;
+  if (state?.terminal) return true;
+  const inFlight = state?.inFlight?.authorized;
   if (inFlight && inFlight.data.lock_key === lock.key) return false;
   return deps.clock().getTime() - Date.parse(lock.acquiredAt) > LOCK_GRACE_MS;
 }

@@ -13,7 +13,7 @@ export interface QueuedMerge {
 }
 
 export function supersessions(queued: readonly QueuedMerge[]): { older: QueuedMerge; newer: QueuedMerge }[] {
-  const byAge = [...queued].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  const byAge = [...queued].sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.number - b.number);
   const result: { older: QueuedMerge; newer: QueuedMerge }[] = [];
   byAge.forEach((older, index) => {
     const newer = byAge
