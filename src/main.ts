@@ -78,6 +78,7 @@ async function main(): Promise<void> {
           octokitFor: (installationId) => app.auth(installationId),
           appId: Number(settings.appId),
           pollMs: settings.workerPollMs,
+          leaseMs: settings.inboxLeaseMs,
           slack,
           githubUrl,
         });

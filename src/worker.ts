@@ -36,7 +36,7 @@ export interface WorkerDeps extends LoopDeps {
   workerId?: string;
 }
 
-const DEFAULT_LEASE_MS = 5 * 60_000;
+const DEFAULT_LEASE_MS = 60_000;
 const DEFAULT_MAX_ATTEMPTS = 8;
 const RECOVERY_INTERVAL_MS = 60_000;
 
@@ -167,6 +167,19 @@ export async function processNextEntry(deps: WorkerDeps): Promise<boolean> {
   const entry = await deps.store.claimInbox(workerId, deps.clock(), deps.leaseMs ?? DEFAULT_LEASE_MS);
   if (!entry) return false;
   const fields = { delivery: entry.deliveryId, event: entry.kind, attempt: entry.attempts };
+  // Keep the lease while the work runs (a model call can be slow); a crash stops renewing it, and
+  // another worker takes the entry over once it lapses.
+  const leaseMs = deps.leaseMs ?? DEFAULT_LEASE_MS;
+  const heartbeat = setInterval(
+    () => {
+      void deps.store
+        .renewInboxLease(entry.id, workerId, new Date(deps.clock().getTime() + leaseMs))
+        .catch((error: unknown) =>
+          deps.log.warn(fields, `could not renew the inbox lease: ${String(error)}`),
+        );
+    },
+    Math.max(1_000, leaseMs / 3),
+  );
   try {
     const note = await handleEntry(deps, entry);
     await deps.store.finishInbox(entry.id, "done", note, deps.clock());
@@ -186,6 +199,8 @@ export async function processNextEntry(deps: WorkerDeps): Promise<boolean> {
       );
       deps.log.warn(fields, `${entry.kind} failed, retrying in ${Math.round(delayMs / 1000)}s: ${message}`);
     }
+  } finally {
+    clearInterval(heartbeat);
   }
   return true;
 }

@@ -4,6 +4,7 @@ import {
   createDeployment,
   dispatchWorkflow,
   findDeploymentForStep,
+  findDispatchedRun,
   GitHubStepError,
   setDeploymentStatus,
 } from "../github/deployments.js";
@@ -61,6 +62,8 @@ function isTransient(error: unknown): boolean {
 }
 
 export async function advanceThread(deps: LoopDeps, threadId: string): Promise<void> {
+  // Deployments created by this very run: dispatching them needs no look for an earlier dispatch.
+  const createdHere = new Set<number>();
   for (let step = 0; step < MAX_STEPS_PER_RUN; step++) {
     const thread = await deps.store.getThread(threadId);
     if (!thread) throw new Error(`thread ${threadId} not found`);
@@ -73,7 +76,7 @@ export async function advanceThread(deps: LoopDeps, threadId: string): Promise<v
       return;
     }
     try {
-      if ((await execute(deps, thread, plan)) === "settled") return;
+      if ((await execute(deps, thread, plan, createdHere)) === "settled") return;
     } catch (error) {
       if (error instanceof AppendConflictError) {
         deps.log.debug({ thread: threadId }, "another worker moved the thread on; planning again");
@@ -97,6 +100,7 @@ async function execute(
   deps: LoopDeps,
   thread: Thread,
   plan: Exclude<Plan, { kind: "idle" | "wait" }>,
+  createdHere: Set<number>,
 ): Promise<"settled" | void> {
   switch (plan.kind) {
     case "decide": {
@@ -172,10 +176,16 @@ async function execute(
     case "judge":
       return judgeStep(deps, thread, plan.step, plan.approved);
     case "create_deployment":
-      await createStepDeployment(deps, thread, plan.authorized);
+      await createStepDeployment(deps, thread, plan.authorized, createdHere);
       return;
     case "dispatch":
-      await dispatchStep(deps, thread, plan.authorized, plan.created);
+      await dispatchStep(
+        deps,
+        thread,
+        plan.authorized,
+        plan.created,
+        !createdHere.has(plan.created.data.deployment_id),
+      );
       return;
   }
 }
@@ -303,6 +313,7 @@ async function createStepDeployment(
   deps: LoopDeps,
   thread: Thread,
   authorized: EventOf<"deploy_authorized">,
+  createdHere: Set<number>,
 ): Promise<void> {
   const config = configOf(thread.events)!;
   const ref = repoRefOf(thread);
@@ -330,6 +341,7 @@ async function createStepDeployment(
         requiredContexts: environment.required_contexts ?? [],
         productionEnvironment: environmentIndex(config, a.environment) === config.environments.length - 1,
       }));
+    createdHere.add(deploymentId);
     await deps.store.recordDeployment(
       {
         deploymentId,
@@ -377,6 +389,7 @@ async function dispatchStep(
   thread: Thread,
   authorized: EventOf<"deploy_authorized">,
   created: EventOf<"deployment_created">,
+  recovering: boolean,
 ): Promise<void> {
   const config = configOf(thread.events)!;
   const ref = repoRefOf(thread);
@@ -385,16 +398,22 @@ async function dispatchStep(
   const workflow = config.components[a.component]!.workflow;
   const octokit = await deps.octokitFor(thread.installationId);
   try {
-    const run = await dispatchWorkflow(octokit, ref, {
-      workflow,
-      branch: config.branch,
-      inputs: {
-        environment: a.environment,
-        sha: a.sha,
-        component: a.component,
-        deployment_id: String(deploymentId),
-      },
-    });
+    // After a crash it is unknown whether the dispatch went out: look for its run before sending another.
+    const earlier = recovering ? await findDispatchedRun(octokit, ref, workflow, deploymentId) : null;
+    if (earlier)
+      deps.log.info({ thread: thread.id, deployment: deploymentId }, "found the run of an earlier dispatch");
+    const run =
+      earlier ??
+      (await dispatchWorkflow(octokit, ref, {
+        workflow,
+        branch: config.branch,
+        inputs: {
+          environment: a.environment,
+          sha: a.sha,
+          component: a.component,
+          deployment_id: String(deploymentId),
+        },
+      }));
     if (run.runId !== null) await deps.store.setDeploymentRun(deploymentId, run.runId);
     deps.log.info(
       { thread: thread.id, deployment: deploymentId, run: run.runId },

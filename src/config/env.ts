@@ -72,6 +72,10 @@ export const EnvSchema = z
     DEPLOYBOT_DECIDER: z.preprocess(emptyToUndefined, z.enum(["openai", "rules"]).optional()),
     DEPLOYBOT_API_TOKENS: apiTokens,
     DEPLOYBOT_WORKER_POLL_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(10).default(500)),
+    DEPLOYBOT_INBOX_LEASE_MS: z.preprocess(
+      emptyToUndefined,
+      z.coerce.number().int().min(1_000).default(60_000),
+    ),
   })
   .superRefine((env, ctx) => {
     if (env.DEPLOYBOT_DECIDER === "openai" && !env.OPENAI_API_KEY) {
@@ -112,6 +116,8 @@ export interface Settings {
   /** token -> name */
   apiTokens: Map<string, string>;
   workerPollMs: number;
+  /** How long a claimed inbox entry stays leased without a heartbeat (a crashed worker's entries lapse). */
+  inboxLeaseMs: number;
 }
 
 export class EnvError extends Error {
@@ -147,6 +153,7 @@ export function parseSettings(env: EnvInput): Settings {
     decider: e.DEPLOYBOT_DECIDER ?? (e.OPENAI_API_KEY ? "openai" : "rules"),
     apiTokens: e.DEPLOYBOT_API_TOKENS,
     workerPollMs: e.DEPLOYBOT_WORKER_POLL_MS,
+    inboxLeaseMs: e.DEPLOYBOT_INBOX_LEASE_MS,
   };
 }
 

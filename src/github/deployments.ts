@@ -216,6 +216,26 @@ export async function dispatchWorkflow(
   }
 }
 
+/**
+ * A run already dispatched for this deployment, found by the run-name the workflow contract asks
+ * for ("... (deployment <id>)"). Used after a crash, when it is unknown whether the dispatch went out.
+ */
+export async function findDispatchedRun(
+  octokit: Octokit,
+  ref: RepoRef,
+  workflow: string,
+  deploymentId: number,
+): Promise<DispatchResult | null> {
+  const { data } = await octokit.rest.actions.listWorkflowRuns({
+    ...ref,
+    workflow_id: workflow,
+    event: "workflow_dispatch",
+    per_page: 50,
+  });
+  const run = data.workflow_runs.find((r) => r.display_title.includes(`(deployment ${deploymentId})`));
+  return run ? { runId: Number(run.id), runUrl: run.html_url } : null;
+}
+
 /** Writes a deployment status; deploybot only does so when it must end a deployment itself. */
 export async function setDeploymentStatus(
   octokit: Octokit,

@@ -311,6 +311,14 @@ export class PostgresStore implements Store {
     );
   }
 
+  async renewInboxLease(id: number, workerId: string, leaseUntil: Date): Promise<boolean> {
+    const result = await this.pool.query(
+      "UPDATE inbox SET lease_until = $1 WHERE id = $2 AND leased_by = $3 AND status = 'queued'",
+      [iso(leaseUntil), id, workerId],
+    );
+    return result.rowCount === 1;
+  }
+
   async retryInbox(id: number, error: string, retryAt: Date): Promise<void> {
     await this.pool.query(
       `UPDATE inbox SET due_at = $1, last_error = $2, leased_by = NULL, lease_until = NULL

@@ -302,6 +302,13 @@ export class SqliteStore implements Store {
     ).run(outcome, truncate(note), now.toISOString(), id);
   }
 
+  async renewInboxLease(id: number, workerId: string, leaseUntil: Date): Promise<boolean> {
+    const result = this.stmt(
+      "UPDATE inbox SET lease_until = ? WHERE id = ? AND leased_by = ? AND status = 'queued'",
+    ).run(leaseUntil.toISOString(), id, workerId);
+    return result.changes === 1;
+  }
+
   async retryInbox(id: number, error: string, retryAt: Date): Promise<void> {
     this.stmt(
       `UPDATE inbox SET due_at = ?, last_error = ?, leased_by = NULL, lease_until = NULL

@@ -93,6 +93,8 @@ export interface Store {
   claimInbox(workerId: string, now: Date, leaseMs: number): Promise<InboxEntry | null>;
   /** Marks a claimed entry handled (`done`) or given up on (`dead`, with the error). */
   finishInbox(id: number, outcome: "done" | "dead", note: string | null, now: Date): Promise<void>;
+  /** Extends the lease of an entry this worker still holds; false when it lost the lease. */
+  renewInboxLease(id: number, workerId: string, leaseUntil: Date): Promise<boolean>;
   /** Releases a claimed entry to be retried at `retryAt`, recording the error. */
   retryInbox(id: number, error: string, retryAt: Date): Promise<void>;
   inboxCounts(): Promise<Record<"queued" | "done" | "dead", number>>;

@@ -126,12 +126,47 @@ describe("dispatching a deploy workflow", () => {
     expect(thread.events.at(-1)?.type).toBe("deployment_created");
     expect(await harness.store.inboxCounts()).toMatchObject({ queued: 1 });
 
+    // On the retry it is unknown whether the first dispatch went out: the runs are checked first.
+    const runs = mockWorkflowRuns([]);
     const retried = mockDispatch("deploy-backend.yml", 5001);
     harness.now.value = new Date(harness.now.value.getTime() + 60_000);
     await harness.runWorker();
+    expect(runs.isDone()).toBe(true);
     expect(retried.isDone()).toBe(true);
     const resumed = (await harness.store.getThread(thread.id))!;
     expect(resumed.events.at(-1)?.type).toBe("deploy_dispatched");
     expect(resumed.events.filter((e) => e.type === "deployment_created")).toHaveLength(1);
   });
+
+  it("does not dispatch again after a crash when the earlier dispatch's run exists", async () => {
+    const { harness, scopes } = await mergeUntilDispatch();
+    // The dispatch reached GitHub, but the process died before recording it (seen here as a timeout).
+    const lost = nock(API)
+      .post(dispatchPath)
+      .replyWithError({ code: "ECONNRESET", message: "socket hang up" });
+    await harness.deliver("pull_request", mergedPullRequest());
+    const runs = mockWorkflowRuns([
+      { id: 5001, display_title: "deploy backend 0123456 to staging (deployment 1001)" },
+    ]);
+
+    harness.now.value = new Date(harness.now.value.getTime() + 60_000);
+    await harness.runWorker();
+
+    for (const scope of [...scopes, lost, runs]) expect(scope.isDone()).toBe(true);
+    const thread = (await harness.store.getThread(threadIdForMerge(`${OWNER}/${REPO}`, 7, MERGE_SHA)))!;
+    expect(thread.events.at(-1)).toMatchObject({ type: "deploy_dispatched", data: { run_id: 5001 } });
+  });
 });
+
+function mockWorkflowRuns(runs: { id: number; display_title: string }[]) {
+  return nock(API)
+    .get(`/repos/${OWNER}/${REPO}/actions/workflows/deploy-backend.yml/runs`)
+    .query({ event: "workflow_dispatch", per_page: "50" })
+    .reply(200, {
+      total_count: runs.length,
+      workflow_runs: runs.map((r) => ({
+        ...r,
+        html_url: `https://github.com/${OWNER}/${REPO}/actions/runs/${r.id}`,
+      })),
+    });
+}

@@ -302,6 +302,17 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       });
     });
 
+    describe("inbox leases", () => {
+      it("are renewed only by the worker that holds them", async () => {
+        await store.enqueue({ deliveryId: "lease-1", source: "github", kind: "push", payload: {} }, at(0));
+        const entry = (await store.claimInbox("w1", at(0), 1_000))!;
+        expect(await store.renewInboxLease(entry.id, "w2", at(5))).toBe(false);
+        expect(await store.renewInboxLease(entry.id, "w1", at(5))).toBe(true);
+        expect(await store.claimInbox("w2", at(2), 1_000)).toBeNull();
+        expect(await store.claimInbox("w2", at(6), 1_000)).toMatchObject({ id: entry.id });
+      });
+    });
+
     describe("references", () => {
       it("returns null for an unknown key and the latest value for a known one", async () => {
         expect(await store.getRef("approval:ap_1")).toBeNull();
