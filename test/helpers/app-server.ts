@@ -76,8 +76,10 @@ export function mockSlack(calls: SlackCall[], expected: Record<string, number>):
   return scope;
 }
 
-export async function startAppServer(options: { decider?: Decider } = {}): Promise<AppServer> {
-  const store = new SqliteStore(":memory:");
+export async function startAppServer(
+  options: { decider?: Decider; databasePath?: string } = {},
+): Promise<AppServer> {
+  const store = new SqliteStore(options.databasePath ?? ":memory:");
   await store.migrate();
   const now = { value: new Date("2026-11-24T12:00:00Z") };
   const clock = () => now.value;
