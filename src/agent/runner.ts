@@ -13,7 +13,7 @@ import type { Log } from "../log.js";
 import { lastOf, newEvent, type EventOf, type NewEvent, type Thread } from "../thread/events.js";
 import { changedComponents, configOf, deriveState } from "../thread/state.js";
 import { AppendConflictError, type DeploymentRecord, type Lock, type Store } from "../store/store.js";
-import type { SlackPort } from "../slack/client.js";
+import { SlackCallError, type SlackPort } from "../slack/client.js";
 import type { Decider } from "./decide.js";
 import { sendNotification } from "./notify.js";
 import { eventsForVerdict, planNext, type Plan } from "./loop.js";
@@ -82,12 +82,44 @@ export async function advanceThread(deps: LoopDeps, threadId: string): Promise<v
         deps.log.debug({ thread: threadId }, "another worker moved the thread on; planning again");
         continue;
       }
+      await recordOutage(deps, thread, error);
       throw error;
     }
   }
   deps.log.warn(
     { thread: threadId },
     `thread did not settle within ${MAX_STEPS_PER_RUN} steps; it resumes on the next event`,
+  );
+}
+
+/** GitHub did not answer, or answered 5xx or 429: worth waiting for (a 4xx or a bug is not). */
+function githubOutage(error: unknown): boolean {
+  if (error instanceof GitHubStepError) return isTransient(error);
+  if (error instanceof Error && (error.name === "AbortError" || error.name === "TimeoutError")) return true;
+  const status =
+    typeof error === "object" && error !== null && "status" in error && typeof error.status === "number"
+      ? error.status
+      : undefined;
+  return status !== undefined && (status >= 500 || status === 429);
+}
+
+/** Shows on the thread which service it waits for, once per outage; the step itself is retried. */
+async function recordOutage(deps: LoopDeps, thread: Thread, error: unknown): Promise<void> {
+  const service =
+    error instanceof SlackCallError
+      ? error.transient
+        ? "slack"
+        : null
+      : githubOutage(error)
+        ? "github"
+        : null;
+  if (!service) return;
+  if (thread.events.at(-1)?.type === "service_unavailable") return;
+  const message =
+    error instanceof Error ? error.message.split("\n")[0]!.slice(0, 300) : String(error).slice(0, 300);
+  await append(deps, thread, [newEvent("service_unavailable", { service, error: message })]).catch(
+    (appendError: unknown) =>
+      deps.log.warn({ thread: thread.id }, `could not record the outage: ${String(appendError)}`),
   );
 }
 

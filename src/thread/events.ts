@@ -152,6 +152,9 @@ export const SlackPosted = z.object({
   error: text(300).nullable().default(null),
 });
 
+/** A service the thread needs did not answer; the step is retried with backoff. */
+export const ServiceUnavailable = z.object({ service: z.enum(["github", "slack"]), error: text(300) });
+
 export const Done = z.object({ message: text(2_000), by: z.enum(["code", "model"]) });
 export const Failed = z.object({ reason: text(1_000) });
 
@@ -177,6 +180,7 @@ export const EventData = {
   chat_request: ChatRequest,
   branch_head: BranchHead,
   slack_posted: SlackPosted,
+  service_unavailable: ServiceUnavailable,
   human_needed: HumanNeeded,
   human_answered: HumanAnswered,
   done: Done,

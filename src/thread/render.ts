@@ -257,6 +257,8 @@ function eventText(event: ThreadEvent): string {
       return `the tip of ${plain(event.data.branch, 100)} is ${event.data.sha}; deploy this commit`;
     case "slack_posted":
       return `notified Slack (${event.data.purpose})`;
+    case "service_unavailable":
+      return `${event.data.service} did not answer; retrying`;
     case "done":
       return `done (by ${event.data.by}): ${plain(event.data.message)}`;
     case "failed":
@@ -291,7 +293,7 @@ export function renderContext(thread: Thread, config: RepoConfig): string {
   );
   const events = thread.events
     .filter((event, index) => !isResolved(event, thread.events[index + 1], lastSuccessSeq))
-    .filter((event) => event.type !== "slack_posted")
+    .filter((event) => event.type !== "slack_posted" && event.type !== "service_unavailable")
     .map((event) => `<event seq="${event.seq}" type="${event.type}">${eventText(event)}</event>`);
   return [
     ...renderRepository(thread, config),
@@ -381,6 +383,8 @@ function markdownLine(event: ThreadEvent): string {
       return `tip of ${mdText(event.data.branch, 60)} is \`${event.data.sha.slice(0, 7)}\``;
     case "slack_posted":
       return `posted to Slack (${event.data.purpose})`;
+    case "service_unavailable":
+      return `${event.data.service} unavailable: ${mdText(event.data.error, 200)}`;
     case "done":
       return `done: ${mdText(event.data.message, 300)}`;
     case "failed":

@@ -28,6 +28,8 @@ export interface ThreadState {
   /** Successful deploys made by this thread. */
   successes: { component: string; environment: string; sha: string }[];
   terminal: EventOf<"done"> | EventOf<"failed"> | null;
+  /** The service the last step could not reach, until any later event shows progress. */
+  outage: EventOf<"service_unavailable"> | null;
 }
 
 export function deriveState(events: readonly ThreadEvent[]): ThreadState {
@@ -43,8 +45,10 @@ export function deriveState(events: readonly ThreadEvent[]): ThreadState {
     consecutiveFailures: 0,
     successes: [],
     terminal: null,
+    outage: null,
   };
   for (const event of events) {
+    state.outage = event.type === "service_unavailable" ? event : null;
     switch (event.type) {
       case "decision":
         state.unjudged = event;
@@ -132,6 +136,13 @@ function statusOf(state: ThreadState): { status: ThreadStatus; waitingOn: string
     return {
       status: "waiting_for_deploy",
       waitingOn: `${a.kind} of ${a.component} ${a.sha.slice(0, 7)} to ${a.environment} (deployment ${state.inFlight.dispatched.data.deployment_id})`,
+    };
+  }
+  if (state.outage) {
+    const name = state.outage.data.service === "github" ? "GitHub" : "Slack";
+    return {
+      status: "running",
+      waitingOn: `${name} to answer again (${state.outage.data.error.slice(0, 120)})`,
     };
   }
   if (state.inFlight) return { status: "running", waitingOn: null };

@@ -123,7 +123,11 @@ describe("dispatching a deploy workflow", () => {
 
     for (const scope of [...scopes, dispatch]) expect(scope.isDone()).toBe(true);
     const thread = (await harness.store.getThread(threadIdForMerge(`${OWNER}/${REPO}`, 7, MERGE_SHA)))!;
-    expect(thread.events.at(-1)?.type).toBe("deployment_created");
+    expect(thread.events.at(-1)).toMatchObject({ type: "service_unavailable", data: { service: "github" } });
+    const summary = await harness.store.getThreadSummary(thread.id);
+    expect(summary?.waitingOn).toContain(
+      "GitHub to answer again (dispatch of deploy-backend.yml failed (HTTP 502)",
+    );
     expect(await harness.store.inboxCounts()).toMatchObject({ queued: 1 });
 
     // On the retry it is unknown whether the first dispatch went out: the runs are checked first.
