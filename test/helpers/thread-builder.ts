@@ -9,6 +9,7 @@ import {
   type Thread,
   type ThreadEvent,
 } from "../../src/thread/events.js";
+import { CONFIG_YAML } from "./github-mocks.js";
 
 /**
  * Literal threads for pure tests: events are validated against their schemas, numbered from 1 and
@@ -23,26 +24,7 @@ export const PREVIOUS_SHA = "89abcdef0123456789abcdef0123456789abcdef";
 export const START = "2026-11-24T12:00:00.000Z";
 
 /** The example of DESIGN §6: backend and frontend, staging then production (approval required). */
-export const SAMPLE_CONFIG_YAML = `
-branch: main
-components:
-  backend:
-    paths: ["api/**", "server/**"]
-    workflow: deploy-backend.yml
-  frontend:
-    paths: ["web/**"]
-    workflow: deploy-frontend.yml
-environments:
-  - name: staging
-  - name: production
-    approval: required
-    approvers: [U01APPROVER, S01RELEASETEAM]
-    approval_expires_after: 24h
-slack:
-  channel: C01DEPLOYS
-users:
-  octocat: U01OCTOCAT
-`;
+export const SAMPLE_CONFIG_YAML = CONFIG_YAML;
 
 export function sampleConfig(yaml: string = SAMPLE_CONFIG_YAML): RepoConfig {
   return parseRepoConfig(yaml);
