@@ -5,7 +5,9 @@ import { deriveState } from "../thread/state.js";
  * What a thread still owes Slack, as a pure function of its events and the time: approval cards
  * and their updates, reminders, questions, and progress replies under the thread's first message.
  * Each notification has a key; a `slack_posted` event with that key means it was sent (or failed
- * for good), so a retry after a crash never posts twice.
+ * for good), so it is not sent again. Posting is at least once: a crash between Slack's answer and
+ * the append posts that one message again on recovery (a duplicate card's buttons only get "no
+ * longer pending"; deploys are never repeated).
  */
 
 export type ProgressEvent = EventOf<"deploy_dispatched" | "deploy_finished" | "done" | "failed">;

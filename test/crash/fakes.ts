@@ -1,0 +1,265 @@
+import { INSTALLATION_ID, OWNER, REPO } from "../helpers/fixtures.js";
+import { FakeServer, type RecordedRequest, type Reply } from "./fake-server.js";
+
+/** Fake GitHub (GitHub Enterprise Server paths, under /api/v3), model and Slack for a real process. */
+
+const REPO_PATH = `/api/v3/repos/${OWNER}/${REPO}`;
+
+export interface CreatedDeployment {
+  id: number;
+  ref: string;
+  sha: string;
+  environment: string;
+  payload: unknown;
+  created_at: string;
+}
+
+export interface Dispatch {
+  workflow: string;
+  runId: number;
+  inputs: Record<string, string>;
+  ref: string;
+}
+
+function json(request: RecordedRequest): Record<string, unknown> {
+  return request.body ? (JSON.parse(request.body) as Record<string, unknown>) : {};
+}
+
+export class FakeGitHub extends FakeServer {
+  readonly deployments: CreatedDeployment[] = [];
+  readonly dispatches: Dispatch[] = [];
+  private nextDeploymentId = 1001;
+  private nextRunId = 5001;
+
+  constructor(private readonly options: { configYaml: string; files: string[]; sha: string }) {
+    super("GitHub", (request) => this.route(request));
+  }
+
+  /** Deployments created for an environment (POST /deployments that GitHub answered 201). */
+  createdIn(environment: string): CreatedDeployment[] {
+    return this.deployments.filter((d) => d.environment === environment);
+  }
+
+  dispatchesOf(deploymentId: number): Dispatch[] {
+    return this.dispatches.filter((d) => d.inputs.deployment_id === String(deploymentId));
+  }
+
+  private route(request: RecordedRequest): Reply | null {
+    const { method, path, query } = request;
+    const installation = /^\/api\/v3\/app\/installations\/(\d+)\/access_tokens$/.exec(path);
+    if (method === "POST" && installation && Number(installation[1]) === INSTALLATION_ID) {
+      return {
+        status: 201,
+        json: { token: "ghs_crashtest", expires_at: "2099-01-01T00:00:00Z", permissions: {} },
+      };
+    }
+    if (!path.startsWith(REPO_PATH)) return null;
+    const rest = path.slice(REPO_PATH.length);
+
+    if (method === "GET" && rest === "") {
+      return { status: 200, json: { name: REPO, full_name: `${OWNER}/${REPO}`, default_branch: "main" } };
+    }
+    if (method === "GET" && rest === "/contents/.github/deploybot.yml") {
+      return { status: 200, text: this.options.configYaml };
+    }
+    if (method === "GET" && /^\/pulls\/\d+\/files$/.test(rest)) {
+      return {
+        status: 200,
+        json: this.options.files.map((filename, index) => ({
+          sha: String(index).padStart(40, "0"),
+          filename,
+          status: "modified",
+        })),
+      };
+    }
+    if (method === "GET" && rest === "/deployments") {
+      const sha = query.get("sha");
+      const environment = query.get("environment");
+      const list = this.deployments
+        .filter(
+          (d) => (sha === null || d.sha === sha) && (environment === null || d.environment === environment),
+        )
+        .sort((a, b) => b.id - a.id);
+      return { status: 200, json: list };
+    }
+    if (method === "POST" && rest === "/deployments") {
+      const body = json(request);
+      const ref = String(body.ref);
+      const deployment: CreatedDeployment = {
+        id: this.nextDeploymentId++,
+        ref,
+        sha: /^[0-9a-f]{40}$/.test(ref) ? ref : this.options.sha,
+        environment: String(body.environment),
+        payload: body.payload,
+        created_at: new Date().toISOString(),
+      };
+      this.deployments.push(deployment);
+      return { status: 201, json: deployment };
+    }
+    const statuses = /^\/deployments\/(\d+)\/statuses$/.exec(rest);
+    if (statuses && method === "GET") return { status: 200, json: [] };
+    if (statuses && method === "POST") {
+      return { status: 201, json: { id: Number(statuses[1]) * 10, state: json(request).state } };
+    }
+    const commit = /^\/commits\/([0-9a-f]{40})\/(status|check-runs)$/.exec(rest);
+    if (commit && method === "GET") {
+      return commit[2] === "status"
+        ? { status: 200, json: { state: "success", statuses: [{ context: "ci/test", state: "success" }] } }
+        : {
+            status: 200,
+            json: {
+              total_count: 1,
+              check_runs: [{ name: "build", status: "completed", conclusion: "success" }],
+            },
+          };
+    }
+    const dispatch = /^\/actions\/workflows\/([^/]+)\/dispatches$/.exec(rest);
+    if (dispatch && method === "POST") {
+      const body = json(request);
+      const runId = this.nextRunId++;
+      this.dispatches.push({
+        workflow: dispatch[1]!,
+        runId,
+        inputs: body.inputs as Record<string, string>,
+        ref: String(body.ref),
+      });
+      return {
+        status: 200,
+        json: {
+          workflow_run_id: runId,
+          run_url: `${this.url}${REPO_PATH}/actions/runs/${runId}`,
+          html_url: `https://github.example/${OWNER}/${REPO}/actions/runs/${runId}`,
+        },
+      };
+    }
+    const runs = /^\/actions\/workflows\/([^/]+)\/runs$/.exec(rest);
+    if (runs && method === "GET") {
+      const list = this.dispatches
+        .filter((d) => d.workflow === runs[1])
+        .map((d) => ({
+          id: d.runId,
+          name: `deploy ${d.inputs.component}`,
+          display_title: `deploy ${d.inputs.component} ${d.inputs.sha} to ${d.inputs.environment} (deployment ${d.inputs.deployment_id})`,
+          event: "workflow_dispatch",
+          status: "queued",
+          conclusion: null,
+          head_branch: d.ref,
+          html_url: `https://github.example/${OWNER}/${REPO}/actions/runs/${d.runId}`,
+        }))
+        .reverse();
+      return { status: 200, json: { total_count: list.length, workflow_runs: list } };
+    }
+    if (method === "GET" && rest.startsWith("/compare/")) {
+      return { status: 200, json: { total_commits: 0, commits: [], files: [] } };
+    }
+    return null;
+  }
+}
+
+/** A chat completion carrying `content`, as an OpenAI-compatible server answers. */
+export function chatCompletion(content: string): Record<string, unknown> {
+  return {
+    id: "chatcmpl-crash",
+    object: "chat.completion",
+    created: 1_764_000_000,
+    model: "test-model",
+    choices: [
+      {
+        index: 0,
+        finish_reason: "stop",
+        logprobs: null,
+        message: { role: "assistant", content, refusal: null },
+      },
+    ],
+    usage: { prompt_tokens: 900, completion_tokens: 30, total_tokens: 930 },
+  };
+}
+
+/** Chat Completions: answers from a queue, one per request; a 500 when the queue is empty. */
+export class FakeModel extends FakeServer {
+  readonly answers: string[] = [];
+
+  constructor() {
+    super("model", (request) => {
+      if (request.method !== "POST" || request.path !== "/v1/chat/completions") return null;
+      const content = this.answers.shift();
+      if (content === undefined) return { status: 500, json: { error: { message: "no answer queued" } } };
+      return { status: 200, json: chatCompletion(content) };
+    });
+  }
+
+  get completions(): RecordedRequest[] {
+    return this.find("POST", /^\/v1\/chat\/completions$/);
+  }
+}
+
+export interface SlackCall {
+  method: string;
+  fields: Record<string, unknown>;
+}
+
+/** Slack's Web API: every chat call succeeds with a fresh ts; user groups list `members`. */
+export class FakeSlack extends FakeServer {
+  private ts = 1_700_000_000;
+
+  constructor(private readonly members: string[]) {
+    super("Slack", (request) => this.route(request));
+  }
+
+  get calls(): SlackCall[] {
+    return this.requests.filter((r) => r.path.startsWith("/api/")).map((r) => this.parse(r));
+  }
+
+  /** chat.postMessage calls that carry the approval buttons, with the approval id of each. */
+  approvalCards(): { approvalId: string; fields: Record<string, unknown> }[] {
+    const cards: { approvalId: string; fields: Record<string, unknown> }[] = [];
+    for (const call of this.calls) {
+      if (call.method !== "chat.postMessage" || !Array.isArray(call.fields.blocks)) continue;
+      for (const block of call.fields.blocks as { type?: string; elements?: unknown[] }[]) {
+        for (const element of block.elements ?? []) {
+          const button = element as { action_id?: string; value?: string };
+          if (button.action_id === "deploybot.approve" && button.value) {
+            cards.push({ approvalId: button.value, fields: call.fields });
+          }
+        }
+      }
+    }
+    return cards;
+  }
+
+  private parse(request: RecordedRequest): SlackCall {
+    const method = request.path.slice("/api/".length);
+    const type = String(request.headers["content-type"] ?? "");
+    const fields: Record<string, unknown> = type.includes("application/json")
+      ? (JSON.parse(request.body || "{}") as Record<string, unknown>)
+      : Object.fromEntries(new URLSearchParams(request.body));
+    for (const key of ["blocks", "view"]) {
+      if (typeof fields[key] === "string") fields[key] = JSON.parse(fields[key]);
+    }
+    return { method, fields };
+  }
+
+  private route(request: RecordedRequest): Reply | null {
+    if (request.method !== "POST" || !request.path.startsWith("/api/")) return null;
+    const { method, fields } = this.parse(request);
+    switch (method) {
+      case "chat.postMessage":
+      case "chat.update":
+      case "chat.postEphemeral":
+        this.ts += 1;
+        return {
+          status: 200,
+          json: {
+            ok: true,
+            channel: String(fields.channel ?? "C01DEPLOYS"),
+            ts: method === "chat.update" ? String(fields.ts) : `${this.ts}.000100`,
+            message_ts: `${this.ts}.000100`,
+          },
+        };
+      case "usergroups.users.list":
+        return { status: 200, json: { ok: true, users: this.members } };
+      default:
+        return { status: 200, json: { ok: false, error: "unknown_method" } };
+    }
+  }
+}
