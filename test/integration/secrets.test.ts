@@ -18,7 +18,13 @@ import {
   mockPullFiles,
   mockRepoConfig,
 } from "../helpers/github-mocks.js";
-import { mockSlack, SLACK_SIGNING_SECRET, SLACK_TOKEN, startAppServer, type AppServer } from "../helpers/app-server.js";
+import {
+  mockSlack,
+  SLACK_SIGNING_SECRET,
+  SLACK_TOKEN,
+  startAppServer,
+  type AppServer,
+} from "../helpers/app-server.js";
 import { testPrivateKey, WEBHOOK_SECRET } from "../helpers/probot.js";
 
 const OPENAI_KEY = "sk-proj-secret-value-0123456789abcdef";
