@@ -45,6 +45,11 @@ async function main(): Promise<void> {
   }
 
   const log = pino({ level: settings.logLevel, base: { name: "deploybot" } });
+  if (!settings.webhookSecret) {
+    log.warn(
+      "WEBHOOK_SECRET is not set: webhooks are checked against Probot's development secret. Set it to the GitHub App's webhook secret.",
+    );
+  }
   const store = await openStore(settings.databaseUrl);
   const decider = buildDecider(settings);
   const clock = () => new Date();
