@@ -67,7 +67,24 @@ function wasRejected(events: readonly ThreadEvent[]): EventOf<"approval_rejected
   return rejected.data.approval_id === requested.data.approval_id ? rejected : null;
 }
 
+/** The last approval expired without a decision (nobody answered in time). */
+function expiredApproval(events: readonly ThreadEvent[]): EventOf<"approval_requested"> | null {
+  const requested = lastOf(events, "approval_requested");
+  const expired = lastOf(events, "approval_expired");
+  if (!requested || !expired || expired.seq < requested.seq) return null;
+  return expired.data.approval_id === requested.data.approval_id ? requested : null;
+}
+
 function nextStep(events: readonly ThreadEvent[], config: RepoConfig): RawStep {
+  const expired = expiredApproval(events);
+  if (expired) {
+    const step = expired.data.step;
+    const environment = "environment" in step ? step.environment : "the";
+    return {
+      intent: "done_for_now",
+      message: `stopped: nobody decided the ${environment} approval before it expired; ask in Slack to deploy it later`,
+    };
+  }
   const rejected = wasRejected(events);
   if (rejected) {
     const step = lastOf(events, "approval_requested")!.data.step;

@@ -243,8 +243,9 @@ async function judgeStep(
 
   const successes = [...state.successes];
   for (const entry of lastOf(thread.events, "deployed_versions")?.data.entries ?? []) {
-    if (entry.sha)
-      successes.push({ component: entry.component, environment: entry.environment, sha: entry.sha });
+    for (const sha of [entry.sha, entry.previous_sha]) {
+      if (sha) successes.push({ component: entry.component, environment: entry.environment, sha });
+    }
   }
   if (action) {
     const history = await deps.store.successfulDeployments(thread.repo, {

@@ -7,7 +7,7 @@ import { REPO_CONFIG_PATH } from "../config/repo-config.js";
 import { ciState, loadRepoConfig, type RepoRef } from "../github/repository.js";
 import { refusedClick } from "../slack/blocks.js";
 import type { SlackPort } from "../slack/client.js";
-import { lastOf, newEvent } from "../thread/events.js";
+import { lastOf, newEvent, type EventOf, type Thread } from "../thread/events.js";
 import { configOf, deriveState } from "../thread/state.js";
 import { AppendConflictError } from "../store/store.js";
 import { deployedVersions } from "./ingest.js";
@@ -49,6 +49,18 @@ async function tell(deps: LoopDeps, channel: string | null, user: string, text: 
   await deps.slack.postEphemeral({ channel, user, text });
 }
 
+/**
+ * Where to answer a decider: the channel of the click, or, for a modal submission (which carries
+ * no channel), the channel of the approval card the modal was opened from.
+ */
+function answerChannel(thread: Thread | null, approvalId: string, channel: string | null): string | null {
+  if (channel) return channel;
+  const card = thread?.events.find(
+    (e): e is EventOf<"slack_posted"> => e.type === "slack_posted" && e.data.key === `approval:${approvalId}`,
+  );
+  return card?.data.channel ?? null;
+}
+
 /** An approve click, or a rejection with its reason. Returns a note for the inbox. */
 export async function decideApproval(
   deps: LoopDeps,
@@ -64,10 +76,11 @@ export async function decideApproval(
   for (let attempt = 0; attempt < 5; attempt++) {
     const thread = threadId ? await deps.store.getThread(threadId) : null;
     const pending = thread ? deriveState(thread.events).pendingApproval : null;
+    const channel = answerChannel(thread, input.approvalId, input.channel);
     if (!thread || pending?.data.approval_id !== input.approvalId) {
       await tell(
         deps,
-        input.channel,
+        channel,
         input.user,
         refusedClick("This approval is no longer pending; nothing changed."),
       );
@@ -92,7 +105,7 @@ export async function decideApproval(
         { thread: thread.id, user: input.user },
         `refused ${input.decision} click: ${verdict.reason}`,
       );
-      await tell(deps, input.channel, input.user, refusedClick(verdict.reason));
+      await tell(deps, channel, input.user, refusedClick(verdict.reason));
       return `refused: ${verdict.reason}`;
     }
     const event =

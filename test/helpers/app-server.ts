@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { sign } from "@octokit/webhooks-methods";
 import nock from "nock";
 import { pino } from "pino";
@@ -11,6 +12,19 @@ import { createSlackClient } from "../../src/slack/client.js";
 import { signSlackRequest } from "../../src/slack/verify.js";
 import { SqliteStore } from "../../src/store/sqlite.js";
 import { processNextEntry, recoverThreads, type WorkerDeps } from "../../src/worker.js";
+import { threadIdForMerge } from "../../src/pipeline/ingest.js";
+import { deriveState } from "../../src/thread/state.js";
+import { deploymentStatus, MERGE_SHA, mergedPullRequest, OWNER, REPO } from "./fixtures.js";
+import {
+  CONFIG_YAML,
+  mockCiState,
+  mockCreateDeployment,
+  mockDeploymentHistory,
+  mockDispatch,
+  mockInstallationToken,
+  mockPullFiles,
+  mockRepoConfig,
+} from "./github-mocks.js";
 import { recordingLog } from "./harness.js";
 import { httpRequest } from "./http.js";
 import { APP_ID, TestOctokit, testPrivateKey, WEBHOOK_SECRET } from "./probot.js";
@@ -233,4 +247,80 @@ export function rejectSubmissionBody(approvalId: string, user: string, reason: s
     },
   };
   return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Slack request bodies for the Events API and slash commands, and a shared way to an approval card.
+
+const slackFixtures = new URL("../fixtures/slack/", import.meta.url);
+
+/**
+ * An Events API body as Slack sends it: the documented `message.channels` envelope with `event`
+ * replaced and a chosen `event_id` (a Slack retry repeats the event_id).
+ */
+export function slackEventBody(event: Record<string, unknown>, eventId = `Ev${++deliveries}`): string {
+  const envelope = JSON.parse(
+    readFileSync(new URL("message-channels.json", slackFixtures), "utf8"),
+  ) as Record<string, unknown>;
+  envelope.team_id = "T01TEAM";
+  envelope.api_app_id = "A01APP";
+  envelope.event_id = eventId;
+  envelope.event = { event_ts: event.ts, channel_type: "channel", ...event };
+  return JSON.stringify(envelope);
+}
+
+/** The form body of a `/deploybot <text>` slash command, with the fields Slack sends. */
+export function slashCommandBody(text: string, options: { user?: string; channel?: string } = {}): string {
+  return new URLSearchParams({
+    token: "legacy",
+    team_id: "T01TEAM",
+    team_domain: "acme",
+    channel_id: options.channel ?? "C01DEPLOYS",
+    channel_name: "deploys",
+    user_id: options.user ?? "U01ASKER",
+    user_name: "asker",
+    command: "/deploybot",
+    text,
+    api_app_id: "A01APP",
+    response_url: "https://hooks.slack.com/commands/T01TEAM/1/xyz",
+    trigger_id: `trig-${++deliveries}`,
+  }).toString();
+}
+
+/**
+ * Merges PR #7 (backend), deploys it to staging and lets that succeed: the thread stops at the
+ * production approval card. Throws when a mocked call was not made or the thread is elsewhere.
+ */
+export async function untilApprovalCard(
+  app: AppServer,
+  config = CONFIG_YAML,
+): Promise<{ threadId: string; approvalId: string; cardTs: string }> {
+  const threadId = threadIdForMerge(`${OWNER}/${REPO}`, 7, MERGE_SHA);
+  const scopes = [
+    mockInstallationToken(),
+    mockRepoConfig(config),
+    mockPullFiles(7, ["api/cart.ts"]),
+    mockDeploymentHistory(["staging", "production"]),
+    mockCiState(MERGE_SHA),
+    mockCreateDeployment(1001, { sha: MERGE_SHA, environment: "staging" }),
+    mockDispatch("deploy-backend.yml", 5001),
+    mockSlack(app.slackCalls, { "chat.postMessage": 4 }),
+  ];
+  if ((await app.webhook("pull_request", mergedPullRequest())).status !== 200)
+    throw new Error("merge refused");
+  await app.runWorker();
+  const status = deploymentStatus({ deploymentId: 1001, state: "success" });
+  if ((await app.webhook("deployment_status", status)).status !== 200) throw new Error("status refused");
+  await app.runWorker();
+  const pending = scopes.flatMap((scope) => scope.pendingMocks());
+  if (pending.length > 0) throw new Error(`calls not made: ${pending.join(", ")}`);
+  const thread = (await app.store.getThread(threadId))!;
+  const approval = deriveState(thread.events).pendingApproval;
+  const card = thread.events.find(
+    (e) => e.type === "slack_posted" && e.data.key === `approval:${approval?.data.approval_id}`,
+  );
+  if (!approval || card?.type !== "slack_posted" || !card.data.ts) {
+    throw new Error(`the thread is not at an approval card: ${thread.events.map((e) => e.type).join(", ")}`);
+  }
+  return { threadId, approvalId: approval.data.approval_id, cardTs: card.data.ts };
 }
