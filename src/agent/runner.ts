@@ -538,7 +538,12 @@ async function releaseAndWake(deps: LoopDeps, lockKey: string, threadId: string)
     waiting.map((t) => t.id),
   );
   for (const thread of waiting) {
-    if (!superseded.has(thread.id)) await advanceThread(deps, thread.id);
+    if (superseded.has(thread.id)) continue;
+    // One waiting thread that cannot move now (an outage) must not hold up the others; the
+    // worker's recovery sweep moves it later.
+    await advanceThread(deps, thread.id).catch((error: unknown) =>
+      deps.log.warn({ thread: thread.id }, `could not resume after lock ${lockKey} freed: ${String(error)}`),
+    );
   }
 }
 
