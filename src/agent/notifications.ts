@@ -82,6 +82,8 @@ export function nextNotification(events: readonly ThreadEvent[], now: Date): Not
       case "human_needed": {
         const key = `question:${event.seq}`;
         if (state.pendingQuestion?.seq === event.seq && !posted.has(key)) {
+          // The question goes under the thread's first message, like the rest of its story.
+          if (needsRoot) return { kind: "root", key: "root" };
           return { kind: "question", key, question: event };
         }
         break;

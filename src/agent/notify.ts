@@ -105,8 +105,9 @@ export async function sendNotification(
           ...(root ? { threadTs: root.ts } : {}),
           ...questionMessage(n.question.data.question, n.question.data.reason, context),
         });
-        // Replies in the question's Slack thread are the answer.
-        await deps.setRef(`slack_thread:${message.channel}:${root?.ts ?? message.ts}`, thread.id);
+        // Replies in the question's Slack thread are the answer (whichever message they hang under).
+        await deps.setRef(`slack_thread:${message.channel}:${message.ts}`, thread.id);
+        if (root) await deps.setRef(`slack_thread:${root.channel}:${root.ts}`, thread.id);
         return [posted("question", message.ts)];
       }
       case "progress": {

@@ -68,7 +68,8 @@ async function untilQuestion(): Promise<{ channel: string; ts: string }> {
     mockPullFiles(7, ["api/cart.ts"]),
     mockDeploymentHistory(["staging", "production"]),
     mockCiState(MERGE_SHA),
-    mockSlack(app.slackCalls, { "chat.postMessage": 1 }),
+    // The thread's first message, then the question under it.
+    mockSlack(app.slackCalls, { "chat.postMessage": 2 }),
   ];
   expect((await app.webhook("pull_request", mergedPullRequest())).status).toBe(200);
   await app.runWorker();
@@ -103,8 +104,8 @@ function mockContinuation(sent: DeploymentBody[] = []) {
   return [
     mockCreateDeployment(1001, { sha: MERGE_SHA, environment: "staging" }, sent),
     mockDispatch("deploy-backend.yml", 5001),
-    // The thread's first message, then the progress reply under it.
-    mockSlack(app.slackCalls, { "chat.postMessage": 2 }),
+    // The progress reply under the thread's first message.
+    mockSlack(app.slackCalls, { "chat.postMessage": 1 }),
   ];
 }
 
@@ -112,11 +113,13 @@ describe("a question to a human in Slack", () => {
   it("posts the decider's question to the repository's channel", async () => {
     await untilQuestion();
 
-    const question = app.slackCalls.at(-1)!;
-    expect(question.method).toBe("chat.postMessage");
-    expect(question.body.channel).toBe("C01DEPLOYS");
-    expect(String(question.body.text)).toContain(`deploybot asks: ${QUESTION}`);
-    const blocks = JSON.stringify(question.body.blocks);
+    const [root, question] = app.slackCalls;
+    expect(String(root!.body.text)).toContain("deploybot is on");
+    expect(question!.method).toBe("chat.postMessage");
+    expect(question!.body.channel).toBe("C01DEPLOYS");
+    expect(question!.body.thread_ts).toBe("1700000001.000100");
+    expect(String(question!.body.text)).toContain(`deploybot asks: ${QUESTION}`);
+    const blocks = JSON.stringify(question!.body.blocks);
     expect(blocks).toContain(QUESTION);
     expect(blocks).toContain("the last CI run of main was red");
     expect(blocks).toContain("Reply in this thread to answer.");
@@ -154,7 +157,7 @@ describe("a question to a human in Slack", () => {
     expect(events.some((e) => e.type === "decision" && e.seq > answered.seq)).toBe(true);
     expect((await app.store.getThreadSummary(THREAD_ID))?.status).toBe("waiting_for_deploy");
     const progress = app.slackCalls.slice(calls).map((c) => String(c.body.text));
-    expect(progress[1]).toContain("Deploying backend `0123456` to staging");
+    expect(progress[0]).toContain("Deploying backend `0123456` to staging");
   });
 
   it("handles an event Slack delivers twice (same event_id) once", async () => {
