@@ -5,9 +5,9 @@ import { deriveState } from "../thread/state.js";
  * What a thread still owes Slack, as a pure function of its events and the time: approval cards
  * and their updates, reminders, questions, and progress replies under the thread's first message.
  * Each notification has a key; a `slack_posted` event with that key means it was sent (or failed
- * for good), so it is not sent again. Posting is at least once: a crash between Slack's answer and
- * the append posts that one message again on recovery (a duplicate card's buttons only get "no
- * longer pending"; deploys are never repeated).
+ * for good), so it is not sent again. A `slack_posting` event is recorded before each post, and the
+ * message is tagged with the key: after a crash between Slack's answer and the record, the retry
+ * finds the message by its tag instead of posting it twice.
  */
 
 export type ProgressEvent = EventOf<"deploy_dispatched" | "deploy_finished" | "done" | "failed">;

@@ -37,10 +37,33 @@ export async function sendNotification(
   deps: NotifyDeps,
   thread: Thread,
   n: Notification,
+  options: { recovering: boolean } = { recovering: false },
 ): Promise<NewEvent[]> {
   const config = configOf(thread.events);
   const channel = config?.slack?.channel;
   if (!channel) return [];
+  // After a crash between posting and recording, the message may already be in Slack: find it by
+  // its tag instead of posting it twice.
+  const post: SlackPort["postMessage"] = async (args) => {
+    const notificationKey = `${thread.id}/${n.key}`;
+    if (options.recovering) {
+      const ts = await deps.slack
+        .findTaggedMessage({
+          channel: args.channel,
+          ...(args.threadTs ? { threadTs: args.threadTs } : {}),
+          notificationKey,
+        })
+        .catch((error: unknown) => {
+          deps.log.warn(
+            { thread: thread.id },
+            `could not look for an earlier ${n.kind} message: ${String(error)}`,
+          );
+          return null;
+        });
+      if (ts) return { channel: args.channel, ts };
+    }
+    return deps.slack.postMessage({ ...args, notificationKey });
+  };
   const posted = (
     purpose: EventOf<"slack_posted">["data"]["purpose"],
     ts: string | null,
@@ -56,12 +79,12 @@ export async function sendNotification(
           changedComponents(thread.events),
           null,
         );
-        const message = await deps.slack.postMessage({ channel, text });
+        const message = await post({ channel, text });
         return [posted("root", message.ts)];
       }
       case "approval_card": {
         const input = await approvalCardInput(deps, thread, n.request);
-        const message = await deps.slack.postMessage({ channel, ...approvalCard(input) });
+        const message = await post({ channel, ...approvalCard(input) });
         await deps.setRef(`approval:${n.request.data.approval_id}`, thread.id);
         return [posted("approval", message.ts)];
       }
@@ -87,7 +110,7 @@ export async function sendNotification(
       }
       case "reminder": {
         const input = await approvalCardInput(deps, thread, n.request, { withChanges: false });
-        const message = await deps.slack.postMessage({
+        const message = await post({
           channel: n.card.data.channel,
           threadTs: n.card.data.ts!,
           text: reminderText(input, n.request.data.expires_at!),
@@ -100,7 +123,7 @@ export async function sendNotification(
           ? `${thread.repo}#${merged.data.number} ${merged.data.title}`
           : (lastOf(thread.events, "chat_request")?.data.text ?? thread.repo);
         const root = threadRoot(thread.events);
-        const message = await deps.slack.postMessage({
+        const message = await post({
           channel: root?.channel ?? channel,
           ...(root ? { threadTs: root.ts } : {}),
           ...questionMessage(n.question.data.question, n.question.data.reason, context),
@@ -113,7 +136,7 @@ export async function sendNotification(
       case "progress": {
         const root = threadRoot(thread.events);
         const text = progressLine(thread, n.event);
-        const message = await deps.slack.postMessage({
+        const message = await post({
           channel: root?.channel ?? channel,
           ...(root ? { threadTs: root.ts } : {}),
           text,

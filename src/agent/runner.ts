@@ -64,6 +64,8 @@ function isTransient(error: unknown): boolean {
 export async function advanceThread(deps: LoopDeps, threadId: string): Promise<void> {
   // Deployments created by this very run: dispatching them needs no look for an earlier dispatch.
   const createdHere = new Set<number>();
+  // Slack notifications whose intent this run recorded: no earlier attempt to look for.
+  const intentsHere = new Set<string>();
   for (let step = 0; step < MAX_STEPS_PER_RUN; step++) {
     const thread = await deps.store.getThread(threadId);
     if (!thread) throw new Error(`thread ${threadId} not found`);
@@ -76,7 +78,7 @@ export async function advanceThread(deps: LoopDeps, threadId: string): Promise<v
       return;
     }
     try {
-      if ((await execute(deps, thread, plan, createdHere)) === "settled") return;
+      if ((await execute(deps, thread, plan, createdHere, intentsHere)) === "settled") return;
     } catch (error) {
       if (error instanceof AppendConflictError) {
         deps.log.debug({ thread: threadId }, "another worker moved the thread on; planning again");
@@ -133,6 +135,7 @@ async function execute(
   thread: Thread,
   plan: Exclude<Plan, { kind: "idle" | "wait" }>,
   createdHere: Set<number>,
+  intentsHere: Set<string>,
 ): Promise<"settled" | void> {
   switch (plan.kind) {
     case "decide": {
@@ -160,6 +163,15 @@ async function execute(
       return;
     }
     case "notify": {
+      // Record the intent first: a crash after Slack answers leaves it, and the retry looks for the
+      // message before posting again.
+      const key = plan.notification.key;
+      const intended = thread.events.some((e) => e.type === "slack_posting" && e.data.key === key);
+      if (!intended) {
+        await append(deps, thread, [newEvent("slack_posting", { key })]);
+        intentsHere.add(key);
+        return;
+      }
       const events = await sendNotification(
         {
           slack: deps.slack!,
@@ -170,6 +182,7 @@ async function execute(
         },
         thread,
         plan.notification,
+        { recovering: !intentsHere.has(key) },
       );
       await append(deps, thread, events);
       return;

@@ -21,12 +21,23 @@ export interface SlackPort {
     text: string;
     blocks?: KnownBlock[];
     threadTs?: string;
+    /** Tags the message (Slack message metadata) so it can be found again after a crash. */
+    notificationKey?: string;
   }): Promise<{ channel: string; ts: string }>;
+  /** The ts of a recent message tagged with this key, in the channel or under `threadTs`; null if none. */
+  findTaggedMessage(args: {
+    channel: string;
+    threadTs?: string;
+    notificationKey: string;
+  }): Promise<string | null>;
   updateMessage(args: { channel: string; ts: string; text: string; blocks?: KnownBlock[] }): Promise<void>;
   postEphemeral(args: { channel: string; user: string; text: string }): Promise<void>;
   openView(triggerId: string, view: View): Promise<void>;
   userGroupMembers(groupId: string): Promise<string[]>;
 }
+
+/** The Slack message metadata type deploybot tags its notifications with. */
+export const NOTIFICATION_EVENT_TYPE = "deploybot_notification";
 
 export class SlackCallError extends Error {
   constructor(
@@ -130,13 +141,16 @@ export function createSlackClient(options: SlackClientOptions): SlackPort {
   }
 
   return {
-    async postMessage({ channel, text, blocks, threadTs }) {
+    async postMessage({ channel, text, blocks, threadTs, notificationKey }) {
       const result = await call("chat.postMessage", () =>
         web.chat.postMessage({
           channel,
           text,
           ...(blocks ? { blocks } : {}),
           ...(threadTs ? { thread_ts: threadTs } : {}),
+          ...(notificationKey
+            ? { metadata: { event_type: NOTIFICATION_EVENT_TYPE, event_payload: { key: notificationKey } } }
+            : {}),
           unfurl_links: false,
           unfurl_media: false,
         }),
@@ -145,6 +159,22 @@ export function createSlackClient(options: SlackClientOptions): SlackPort {
         throw new SlackCallError("chat.postMessage failed: the answer has no ts", "invalid_response", false);
       }
       return { channel: result.channel ?? channel, ts: result.ts };
+    },
+
+    async findTaggedMessage({ channel, threadTs, notificationKey }) {
+      const result = threadTs
+        ? await call("conversations.replies", () =>
+            web.conversations.replies({ channel, ts: threadTs, include_all_metadata: true, limit: 200 }),
+          )
+        : await call("conversations.history", () =>
+            web.conversations.history({ channel, include_all_metadata: true, limit: 100 }),
+          );
+      const tagged = (result.messages ?? []).find(
+        (m) =>
+          m.metadata?.event_type === NOTIFICATION_EVENT_TYPE &&
+          (m.metadata.event_payload as { key?: unknown } | undefined)?.key === notificationKey,
+      );
+      return tagged?.ts ?? null;
     },
 
     async updateMessage({ channel, ts, text, blocks }) {

@@ -152,6 +152,9 @@ export const SlackPosted = z.object({
   error: text(300).nullable().default(null),
 });
 
+/** deploybot is about to post a Slack message for a notification key (so a crash can be told apart). */
+export const SlackPosting = z.object({ key: z.string() });
+
 /** A service the thread needs did not answer; the step is retried with backoff. */
 export const ServiceUnavailable = z.object({ service: z.enum(["github", "slack"]), error: text(300) });
 
@@ -179,6 +182,7 @@ export const EventData = {
   deploy_finished: DeployFinished,
   chat_request: ChatRequest,
   branch_head: BranchHead,
+  slack_posting: SlackPosting,
   slack_posted: SlackPosted,
   service_unavailable: ServiceUnavailable,
   human_needed: HumanNeeded,

@@ -259,6 +259,8 @@ function eventText(event: ThreadEvent): string {
       return `notified Slack (${event.data.purpose})`;
     case "service_unavailable":
       return `${event.data.service} did not answer; retrying`;
+    case "slack_posting":
+      return "posting to Slack";
     case "done":
       return `done (by ${event.data.by}): ${plain(event.data.message)}`;
     case "failed":
@@ -293,7 +295,7 @@ export function renderContext(thread: Thread, config: RepoConfig): string {
   );
   const events = thread.events
     .filter((event, index) => !isResolved(event, thread.events[index + 1], lastSuccessSeq))
-    .filter((event) => event.type !== "slack_posted" && event.type !== "service_unavailable")
+    .filter((event) => !["slack_posting", "slack_posted", "service_unavailable"].includes(event.type))
     .map((event) => `<event seq="${event.seq}" type="${event.type}">${eventText(event)}</event>`);
   return [
     ...renderRepository(thread, config),
@@ -385,6 +387,8 @@ function markdownLine(event: ThreadEvent): string {
       return `posted to Slack (${event.data.purpose})`;
     case "service_unavailable":
       return `${event.data.service} unavailable: ${mdText(event.data.error, 200)}`;
+    case "slack_posting":
+      return "posting to Slack";
     case "done":
       return `done: ${mdText(event.data.message, 300)}`;
     case "failed":

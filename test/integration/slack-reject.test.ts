@@ -189,7 +189,8 @@ describe("rejecting an approval in Slack", () => {
     expect(asked).toHaveLength(1);
     expect(asked[0]!.context).toContain(REASON);
     expect(asked[0]!.context).toContain("rejected by U01APPROVER");
-    expect(events.at(-2)).toMatchObject({ type: "done", data: { by: "model" } });
+    expect(events.findLast((e) => e.type === "done")).toMatchObject({ data: { by: "model" } });
+    expect(events.at(-1)?.type).toBe("slack_posted"); // the summary, posted after the end
   });
 
   it("refuses an outsider's rejection with an ephemeral and changes nothing", async () => {
