@@ -15,16 +15,7 @@ import { processNextEntry, recoverThreads, type WorkerDeps } from "../../src/wor
 import { threadIdForMerge } from "../../src/pipeline/ingest.js";
 import { deriveState } from "../../src/thread/state.js";
 import { deploymentStatus, MERGE_SHA, mergedPullRequest, OWNER, REPO } from "./fixtures.js";
-import {
-  CONFIG_YAML,
-  mockCiState,
-  mockCreateDeployment,
-  mockDeploymentHistory,
-  mockDispatch,
-  mockInstallationToken,
-  mockPullFiles,
-  mockRepoConfig,
-} from "./github-mocks.js";
+import { CONFIG_YAML, mockCreateDeployment, mockDispatch, mockMergeContext } from "./github-mocks.js";
 import { recordingLog } from "./harness.js";
 import { httpRequest } from "./http.js";
 import { APP_ID, TestOctokit, testPrivateKey, WEBHOOK_SECRET } from "./probot.js";
@@ -297,11 +288,7 @@ export async function untilApprovalCard(
 ): Promise<{ threadId: string; approvalId: string; cardTs: string }> {
   const threadId = threadIdForMerge(`${OWNER}/${REPO}`, 7, MERGE_SHA);
   const scopes = [
-    mockInstallationToken(),
-    mockRepoConfig(config),
-    mockPullFiles(7, ["api/cart.ts"]),
-    mockDeploymentHistory(["staging", "production"]),
-    mockCiState(MERGE_SHA),
+    ...mockMergeContext({ config }),
     mockCreateDeployment(1001, { sha: MERGE_SHA, environment: "staging" }),
     mockDispatch("deploy-backend.yml", 5001),
     mockSlack(app.slackCalls, { "chat.postMessage": 4 }),

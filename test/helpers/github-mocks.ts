@@ -1,5 +1,5 @@
 import nock from "nock";
-import { INSTALLATION_ID, OWNER, REPO } from "./fixtures.js";
+import { INSTALLATION_ID, MERGE_SHA, OWNER, REPO } from "./fixtures.js";
 
 /** Named nock helpers for the GitHub calls deploybot makes; each returns its scope to assert on. */
 
@@ -150,4 +150,24 @@ export function mockDispatch(workflow: string, runId: number, sent: DispatchBody
       run_url: `${API}${repoPath}/actions/runs/${runId}`,
       html_url: `https://github.com/${OWNER}/${REPO}/actions/runs/${runId}`,
     });
+}
+
+/** What every merge reads: the token, the config, the PR's files, what runs where, CI state. */
+export function mockMergeContext(
+  options: {
+    config?: string;
+    number?: number;
+    sha?: string;
+    files?: string[];
+    history?: Parameters<typeof mockDeploymentHistory>[1];
+    token?: boolean;
+  } = {},
+): nock.Scope[] {
+  return [
+    ...(options.token === false ? [] : [mockInstallationToken()]),
+    mockRepoConfig(options.config ?? CONFIG_YAML),
+    mockPullFiles(options.number ?? 7, options.files ?? ["api/cart.ts"]),
+    mockDeploymentHistory(["staging", "production"], options.history),
+    mockCiState(options.sha ?? MERGE_SHA),
+  ];
 }

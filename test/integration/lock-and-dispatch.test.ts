@@ -9,7 +9,7 @@ import {
   mockCreateDeployment,
   mockDeploymentHistory,
   mockDispatch,
-  mockInstallationToken,
+  mockMergeContext,
   mockPullFiles,
   mockRepoConfig,
 } from "../helpers/github-mocks.js";
@@ -21,11 +21,7 @@ describe("two merges that deploy the same component", () => {
   it("makes the second wait for the first and run when the lock is free", async () => {
     const harness = await createHarness();
     const first = [
-      mockInstallationToken(),
-      mockRepoConfig(CONFIG_YAML),
-      mockPullFiles(7, ["api/cart.ts"]),
-      mockDeploymentHistory(["staging", "production"]),
-      mockCiState(MERGE_SHA),
+      ...mockMergeContext(),
       mockCreateDeployment(1001, { sha: MERGE_SHA, environment: "staging" }),
       mockDispatch("deploy-backend.yml", 5001),
     ];
@@ -63,11 +59,7 @@ describe("dispatching a deploy workflow", () => {
   async function mergeUntilDispatch() {
     const harness = await createHarness();
     const scopes = [
-      mockInstallationToken(),
-      mockRepoConfig(CONFIG_YAML),
-      mockPullFiles(7, ["api/cart.ts"]),
-      mockDeploymentHistory(["staging", "production"]),
-      mockCiState(MERGE_SHA),
+      ...mockMergeContext(),
       mockCreateDeployment(1001, { sha: MERGE_SHA, environment: "staging" }),
     ];
     return { harness, scopes };

@@ -13,11 +13,10 @@ import {
 import {
   CONFIG_NO_APPROVAL_YAML,
   CONFIG_YAML,
-  mockCiState,
   mockCreateDeployment,
-  mockDeploymentHistory,
   mockDispatch,
   mockInstallationToken,
+  mockMergeContext,
   mockPullFiles,
   mockRepoConfig,
   type DeploymentBody,
@@ -31,11 +30,7 @@ async function mergeBackendChange(harness: Harness, config = CONFIG_YAML) {
   const deployments: DeploymentBody[] = [];
   const dispatches: DispatchBody[] = [];
   const scopes = [
-    mockInstallationToken(),
-    mockRepoConfig(config),
-    mockPullFiles(7, ["api/cart.ts", "api/totals.ts", "README.md"]),
-    mockDeploymentHistory(["staging", "production"]),
-    mockCiState(MERGE_SHA),
+    ...mockMergeContext({ config, files: ["api/cart.ts", "api/totals.ts", "README.md"] }),
     mockCreateDeployment(1001, { sha: MERGE_SHA, environment: "staging" }, deployments),
     mockDispatch("deploy-backend.yml", 5001, dispatches),
   ];

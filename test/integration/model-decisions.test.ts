@@ -5,16 +5,7 @@ import { loadPrompts } from "../../src/agent/prompts.js";
 import { threadIdForMerge } from "../../src/pipeline/ingest.js";
 import { deriveState } from "../../src/thread/state.js";
 import { MERGE_SHA, mergedPullRequest, OWNER, REPO } from "../helpers/fixtures.js";
-import {
-  CONFIG_YAML,
-  mockCiState,
-  mockCreateDeployment,
-  mockDeploymentHistory,
-  mockDispatch,
-  mockInstallationToken,
-  mockPullFiles,
-  mockRepoConfig,
-} from "../helpers/github-mocks.js";
+import { mockCreateDeployment, mockDispatch, mockMergeContext } from "../helpers/github-mocks.js";
 import { createHarness } from "../helpers/harness.js";
 
 /** The model's answers, through the OpenAI decider and a mocked Chat Completions endpoint. */
@@ -62,13 +53,7 @@ function mockModel(...contents: (string | { refusal: string })[]) {
 }
 
 function mergeMocks() {
-  return [
-    mockInstallationToken(),
-    mockRepoConfig(CONFIG_YAML),
-    mockPullFiles(7, ["api/cart.ts"]),
-    mockDeploymentHistory(["staging", "production"]),
-    mockCiState(MERGE_SHA),
-  ];
+  return [...mockMergeContext()];
 }
 
 const nullFields = {

@@ -8,16 +8,7 @@ import { createOpenAiDecider } from "../../src/agent/decide.js";
 import { loadPrompts } from "../../src/agent/prompts.js";
 import { parseSettings, secretValues } from "../../src/config/env.js";
 import { deploymentStatus, MERGE_SHA, mergedPullRequest } from "../helpers/fixtures.js";
-import {
-  CONFIG_YAML,
-  mockCiState,
-  mockCreateDeployment,
-  mockDeploymentHistory,
-  mockDispatch,
-  mockInstallationToken,
-  mockPullFiles,
-  mockRepoConfig,
-} from "../helpers/github-mocks.js";
+import { mockCreateDeployment, mockDispatch, mockMergeContext } from "../helpers/github-mocks.js";
 import {
   mockSlack,
   SLACK_SIGNING_SECRET,
@@ -107,11 +98,7 @@ describe("secrets", () => {
       databasePath: join(databaseDir, "db.sqlite"),
     });
     const scopes = [
-      mockInstallationToken(),
-      mockRepoConfig(CONFIG_YAML),
-      mockPullFiles(7, ["api/cart.ts"]),
-      mockDeploymentHistory(["staging", "production"]),
-      mockCiState(MERGE_SHA),
+      ...mockMergeContext(),
       mockCreateDeployment(1001, { sha: MERGE_SHA, environment: "staging" }),
       mockDispatch("deploy-backend.yml", 5001),
       mockSlack(app.slackCalls, { "chat.postMessage": 4 }),

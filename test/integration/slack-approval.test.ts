@@ -1,18 +1,14 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { threadIdForMerge } from "../../src/pipeline/ingest.js";
-import { deriveState } from "../../src/thread/state.js";
-import { deploymentStatus, MERGE_SHA, mergedPullRequest, OWNER, REPO } from "../helpers/fixtures.js";
+import { MERGE_SHA, OWNER, REPO } from "../helpers/fixtures.js";
+import { CONFIG_YAML, mockCreateDeployment, mockDispatch } from "../helpers/github-mocks.js";
 import {
-  CONFIG_YAML,
-  mockCiState,
-  mockCreateDeployment,
-  mockDeploymentHistory,
-  mockDispatch,
-  mockInstallationToken,
-  mockPullFiles,
-  mockRepoConfig,
-} from "../helpers/github-mocks.js";
-import { clickBody, mockSlack, startAppServer, type AppServer } from "../helpers/app-server.js";
+  clickBody,
+  mockSlack,
+  startAppServer,
+  untilApprovalCard as untilApprovalCardOf,
+  type AppServer,
+} from "../helpers/app-server.js";
 
 const THREAD_ID = threadIdForMerge(`${OWNER}/${REPO}`, 7, MERGE_SHA);
 let app: AppServer;
@@ -21,27 +17,7 @@ afterEach(async () => app?.stop());
 /** Merge, deploy to staging, succeed: the thread stops at the production approval card. */
 async function untilApprovalCard(config = CONFIG_YAML): Promise<{ approvalId: string }> {
   app = await startAppServer();
-  const github = [
-    mockInstallationToken(),
-    mockRepoConfig(config),
-    mockPullFiles(7, ["api/cart.ts"]),
-    mockDeploymentHistory(["staging", "production"]),
-    mockCiState(MERGE_SHA),
-    mockCreateDeployment(1001, { sha: MERGE_SHA, environment: "staging" }),
-    mockDispatch("deploy-backend.yml", 5001),
-  ];
-  const slack = mockSlack(app.slackCalls, { "chat.postMessage": 4 });
-  expect((await app.webhook("pull_request", mergedPullRequest())).status).toBe(200);
-  await app.runWorker();
-  expect(
-    (await app.webhook("deployment_status", deploymentStatus({ deploymentId: 1001, state: "success" })))
-      .status,
-  ).toBe(200);
-  await app.runWorker();
-  for (const scope of [...github, slack]) expect(scope.isDone()).toBe(true);
-  const state = deriveState((await app.store.getThread(THREAD_ID))!.events);
-  expect(state.status).toBe("waiting_for_approval");
-  return { approvalId: state.pendingApproval!.data.approval_id };
+  return untilApprovalCardOf(app, config);
 }
 
 describe("an approval in Slack", () => {

@@ -6,14 +6,9 @@ import { threadIdForMerge } from "../../src/pipeline/ingest.js";
 import type { ThreadEvent } from "../../src/thread/events.js";
 import { MERGE_SHA, mergedPullRequest, OWNER, REPO } from "../helpers/fixtures.js";
 import {
-  CONFIG_YAML,
-  mockCiState,
   mockCreateDeployment,
-  mockDeploymentHistory,
   mockDispatch,
-  mockInstallationToken,
-  mockPullFiles,
-  mockRepoConfig,
+  mockMergeContext,
   type DeploymentBody,
 } from "../helpers/github-mocks.js";
 import { mockSlack, slackEventBody, startAppServer, type AppServer } from "../helpers/app-server.js";
@@ -63,11 +58,7 @@ async function eventsOf(): Promise<ThreadEvent[]> {
 async function untilQuestion(): Promise<{ channel: string; ts: string }> {
   app = await startAppServer({ decider: askingOnceDecider() });
   const scopes = [
-    mockInstallationToken(),
-    mockRepoConfig(CONFIG_YAML),
-    mockPullFiles(7, ["api/cart.ts"]),
-    mockDeploymentHistory(["staging", "production"]),
-    mockCiState(MERGE_SHA),
+    ...mockMergeContext(),
     // The thread's first message, then the question under it.
     mockSlack(app.slackCalls, { "chat.postMessage": 2 }),
   ];

@@ -2,16 +2,7 @@ import nock from "nock";
 import { afterEach, describe, expect, it } from "vitest";
 import { threadIdForMerge } from "../../src/pipeline/ingest.js";
 import { deploymentStatus, MERGE_SHA, mergedPullRequest, OWNER, REPO } from "../helpers/fixtures.js";
-import {
-  CONFIG_YAML,
-  mockCiState,
-  mockCreateDeployment,
-  mockDeploymentHistory,
-  mockDispatch,
-  mockInstallationToken,
-  mockPullFiles,
-  mockRepoConfig,
-} from "../helpers/github-mocks.js";
+import { mockCreateDeployment, mockDispatch, mockMergeContext } from "../helpers/github-mocks.js";
 import { mockSlack, SLACK_API, startAppServer, type AppServer } from "../helpers/app-server.js";
 
 const THREAD_ID = threadIdForMerge(`${OWNER}/${REPO}`, 7, MERGE_SHA);
@@ -22,11 +13,7 @@ describe("a Slack post whose answer was lost", () => {
   it("is found by its tag on the retry and not posted twice", async () => {
     app = await startAppServer();
     const scopes = [
-      mockInstallationToken(),
-      mockRepoConfig(CONFIG_YAML),
-      mockPullFiles(7, ["api/cart.ts"]),
-      mockDeploymentHistory(["staging", "production"]),
-      mockCiState(MERGE_SHA),
+      ...mockMergeContext(),
       mockCreateDeployment(1001, { sha: MERGE_SHA, environment: "staging" }),
       mockDispatch("deploy-backend.yml", 5001),
       mockSlack(app.slackCalls, { "chat.postMessage": 3 }),
@@ -80,11 +67,7 @@ describe("a Slack post whose answer was lost", () => {
   it("tags every message deploybot posts with its thread and notification key", async () => {
     app = await startAppServer();
     const scopes = [
-      mockInstallationToken(),
-      mockRepoConfig(CONFIG_YAML),
-      mockPullFiles(7, ["api/cart.ts"]),
-      mockDeploymentHistory(["staging", "production"]),
-      mockCiState(MERGE_SHA),
+      ...mockMergeContext(),
       mockCreateDeployment(1001, { sha: MERGE_SHA, environment: "staging" }),
       mockDispatch("deploy-backend.yml", 5001),
       mockSlack(app.slackCalls, { "chat.postMessage": 2 }),
