@@ -54,9 +54,12 @@ export async function sendNotification(
           notificationKey,
         })
         .catch((error: unknown) => {
+          // Slack is down: try again later rather than risk a duplicate. A permanent refusal (e.g. the
+          // app lacks channels:history) cannot improve by waiting: post, at the risk of a duplicate.
+          if (!(error instanceof SlackCallError) || error.transient) throw error;
           deps.log.warn(
             { thread: thread.id },
-            `could not look for an earlier ${n.kind} message: ${String(error)}`,
+            `could not look for an earlier ${n.kind} message: ${error.message}`,
           );
           return null;
         });

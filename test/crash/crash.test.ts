@@ -467,4 +467,161 @@ describe("deploybot killed with SIGKILL and restarted on the same database", () 
     },
     TEST_TIMEOUT_MS,
   );
+
+  it(
+    "just after Slack answers the approval card: the card is found, not posted again, and a click deploys once",
+    async () => {
+      const s = await setUp({ config: CONFIG_YAML, slack: true });
+      const slack = s.slack!;
+      const first = await startApp("1st");
+      const killed = slack.killOn(
+        (r) => slack.isApprovalCard(r),
+        "reply-then-kill",
+        () => first.kill(),
+      );
+
+      expect((await first.webhook("pull_request", mergedPullRequest())).status).toBe(200);
+      await waitForThread("the staging deploy dispatched", (t) => dispatchedFor(t, "staging"));
+      await reportSuccess(first, s.github.createdIn("staging")[0]!.id);
+      await trapped(killed, "the approval card's chat.postMessage (answered, then the process is killed)");
+
+      expect(slack.approvalCards(), "approval cards posted before the kill").toHaveLength(1);
+      const approvalId = slack.approvalCards()[0]!.approvalId;
+      const key = `approval:${approvalId}`;
+      const [card] = slack.tagged(`${THREAD_ID}/${key}`);
+      expect(card, "the card, tagged with its key").toMatchObject({ channel: "C01DEPLOYS", thread_ts: null });
+      const before = (await thread())!;
+      expect(before.events.filter((e) => e.type === "slack_posting" && e.data.key === key)).toHaveLength(1);
+      // Almost always the process dies before it records the card: then only Slack knows its ts.
+      const recorded = before.events.some((e) => e.type === "slack_posted" && e.data.key === key);
+      const seen = slack.requests.length;
+
+      const second = await startApp("2nd");
+      const after = await waitForThread("the approval card recorded", (t) =>
+        t.events.some((e) => e.type === "slack_posted" && e.data.key === key),
+      );
+      expect(
+        after.events.filter((e) => e.type === "slack_posted" && e.data.key === key).map((e) => e.data),
+      ).toEqual([{ key, purpose: "approval", channel: "C01DEPLOYS", ts: card!.ts, error: null }]);
+      if (!recorded) {
+        const lookups = slack.requests
+          .slice(seen)
+          .map((r) => slack.callOf(r))
+          .filter((c) => c.method === "conversations.history");
+        expect(lookups, "the restarted process looks for the tagged card").toEqual([
+          {
+            method: "conversations.history",
+            fields: expect.objectContaining({ channel: "C01DEPLOYS", include_all_metadata: "true" }),
+          },
+        ]);
+      }
+      expect(slack.approvalCards(), "approval cards after the restart").toHaveLength(1);
+
+      const click = await second.slackAction(clickBody("deploybot.approve", approvalId, "U01APPROVER"));
+      expect(click.status).toBe(200);
+      await waitForThread("the production deploy dispatched", (t) => dispatchedFor(t, "production"));
+      await reportSuccess(second, s.github.createdIn("production")[0]!.id);
+      const done = await waitForThread("done", (_, state) => state.status === "done");
+
+      expect(await waitForInboxDone()).toEqual({ queued: 0, done: 4, dead: 0 });
+      expectDeployedOnce(done, ["staging", "production"]);
+      expect(done.events.filter((e) => e.type === "approval_granted").map((e) => e.data)).toEqual([
+        { approval_id: approvalId, slack_user: "U01APPROVER" },
+      ]);
+      expect(countOf(done, "slack_posted")).toBe(
+        new Set(done.events.filter((e) => e.type === "slack_posted").map((e) => e.data.key)).size,
+      );
+      expect(slack.approvalCards(), "approval cards posted").toHaveLength(1);
+      const updates = slack.calls.filter((c) => c.method === "chat.update");
+      expect(
+        updates.map((u) => u.fields.ts),
+        "the card, updated with the decision",
+      ).toEqual([card!.ts]);
+      expect(JSON.stringify(updates[0]!.fields.blocks)).toContain("U01APPROVER");
+      const posts = slack.calls
+        .filter((c) => c.method === "chat.postMessage")
+        .map((c) => String(c.fields.text));
+      expect(new Set(posts).size, `messages posted:\n${posts.join("\n")}`).toBe(posts.length);
+      expect(slack.unmatched).toEqual([]);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    "just after Slack answers the thread's first message: it is found, and the progress replies go under it",
+    async () => {
+      const s = await setUp({ config: CONFIG_NO_APPROVAL_YAML, slack: true });
+      const slack = s.slack!;
+      const rootKey = `${THREAD_ID}/root`;
+      const first = await startApp("1st");
+      const killed = slack.killOn(
+        (r) => slack.notificationKeyOf(r) === rootKey,
+        "reply-then-kill",
+        () => first.kill(),
+      );
+
+      expect((await first.webhook("pull_request", mergedPullRequest())).status).toBe(200);
+      await trapped(killed, "the root message's chat.postMessage (answered, then the process is killed)");
+
+      const roots = () => slack.tagged(rootKey);
+      expect(roots(), "root messages before the kill").toHaveLength(1);
+      const root = roots()[0]!;
+      expect(root).toMatchObject({ channel: "C01DEPLOYS", thread_ts: null });
+      expect(root.text).toContain("deploybot is on");
+      const before = (await thread())!;
+      expect(before.events.filter((e) => e.type === "slack_posting" && e.data.key === "root")).toHaveLength(
+        1,
+      );
+      const recorded = before.events.some((e) => e.type === "slack_posted" && e.data.key === "root");
+      const seen = slack.requests.length;
+
+      const second = await startApp("2nd");
+      await waitForThread("the staging deploy's progress posted", (t) =>
+        t.events.some((e) => e.type === "slack_posted" && e.data.purpose === "progress"),
+      );
+      if (!recorded) {
+        const lookups = slack.requests
+          .slice(seen)
+          .map((r) => slack.callOf(r))
+          .filter((c) => c.method.startsWith("conversations."));
+        expect(lookups, "the restarted process looks for the tagged root message").toEqual([
+          {
+            method: "conversations.history",
+            fields: expect.objectContaining({ channel: "C01DEPLOYS", include_all_metadata: "true" }),
+          },
+        ]);
+      }
+      const done = await succeedThroughProduction(second);
+      expect(await waitForInboxDone()).toEqual({ queued: 0, done: 3, dead: 0 });
+      expectDeployedOnce(done, ["staging", "production"]);
+
+      expect(roots(), "root messages after the restart").toHaveLength(1);
+      expect(
+        slack.calls.filter(
+          (c) => c.method === "chat.postMessage" && String(c.fields.text).includes("deploybot is on"),
+        ),
+      ).toHaveLength(1);
+      const final = (await thread())!;
+      const posted = final.events.filter((e) => e.type === "slack_posted");
+      expect(posted.filter((e) => e.data.key === "root").map((e) => e.data)).toEqual([
+        { key: "root", purpose: "root", channel: "C01DEPLOYS", ts: root.ts, error: null },
+      ]);
+      // Every progress event has its reply: two deploys started and finished, and the end.
+      const progress = posted.filter((e) => e.data.purpose === "progress");
+      expect(progress).toHaveLength(5);
+      expect(new Set(progress.map((e) => e.data.key)).size).toBe(5);
+      const replies = slack.messages.filter((m) => m !== root);
+      expect(replies.map((m) => m.ts).sort()).toEqual(progress.map((e) => e.data.ts).sort());
+      for (const reply of replies) {
+        expect(reply, `a reply under the root message: ${reply.text}`).toMatchObject({
+          channel: "C01DEPLOYS",
+          thread_ts: root.ts,
+        });
+      }
+      expect(new Set(slack.messages.map((m) => m.text)).size).toBe(slack.messages.length);
+      expect(slack.calls.filter((c) => c.method === "chat.update")).toEqual([]);
+      expect(slack.unmatched).toEqual([]);
+    },
+    TEST_TIMEOUT_MS,
+  );
 });

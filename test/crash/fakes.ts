@@ -198,8 +198,57 @@ export interface SlackCall {
   fields: Record<string, unknown>;
 }
 
-/** Slack's Web API: every chat call succeeds with a fresh ts; user groups list `members`. */
+/** Slack message metadata, as chat.postMessage takes it and conversations.* return it. */
+export interface SlackMetadata {
+  event_type: string;
+  event_payload: Record<string, unknown>;
+}
+
+/** A message the fake Slack keeps: every chat.postMessage it answered (chat.update edits it in place). */
+export interface SlackMessage {
+  channel: string;
+  ts: string;
+  /** The parent's ts for a reply in a thread; null for a top-level message. */
+  thread_ts: string | null;
+  text: string;
+  blocks: unknown;
+  metadata: SlackMetadata | null;
+}
+
+/** The approval ids of the `deploybot.approve` buttons in a message's blocks. */
+function approvalIdsOf(fields: Record<string, unknown>): string[] {
+  if (!Array.isArray(fields.blocks)) return [];
+  const ids: string[] = [];
+  for (const block of fields.blocks as { type?: string; elements?: unknown[] }[]) {
+    for (const element of block.elements ?? []) {
+      const button = element as { action_id?: string; value?: string };
+      if (button.action_id === "deploybot.approve" && button.value) ids.push(button.value);
+    }
+  }
+  return ids;
+}
+
+function metadataOf(value: unknown): SlackMetadata | null {
+  if (typeof value !== "object" || value === null) return null;
+  const { event_type, event_payload } = value as { event_type?: unknown; event_payload?: unknown };
+  if (typeof event_type !== "string") return null;
+  return {
+    event_type,
+    event_payload:
+      typeof event_payload === "object" && event_payload !== null
+        ? (event_payload as Record<string, unknown>)
+        : {},
+  };
+}
+
+/**
+ * Slack's Web API: every chat call succeeds with a fresh ts; user groups list `members`. The
+ * messages posted are kept, and conversations.history (a channel's top-level messages, newest
+ * first) and conversations.replies (a parent and its replies, oldest first) answer with them, with
+ * their metadata when `include_all_metadata` asks for it, as Slack does.
+ */
 export class FakeSlack extends FakeServer {
+  readonly messages: SlackMessage[] = [];
   private ts = 1_700_000_000;
 
   constructor(private readonly members: string[]) {
@@ -207,44 +256,105 @@ export class FakeSlack extends FakeServer {
   }
 
   get calls(): SlackCall[] {
-    return this.requests.filter((r) => r.path.startsWith("/api/")).map((r) => this.parse(r));
+    return this.requests.filter((r) => r.path.startsWith("/api/")).map((r) => this.callOf(r));
   }
 
   /** chat.postMessage calls that carry the approval buttons, with the approval id of each. */
   approvalCards(): { approvalId: string; fields: Record<string, unknown> }[] {
-    const cards: { approvalId: string; fields: Record<string, unknown> }[] = [];
-    for (const call of this.calls) {
-      if (call.method !== "chat.postMessage" || !Array.isArray(call.fields.blocks)) continue;
-      for (const block of call.fields.blocks as { type?: string; elements?: unknown[] }[]) {
-        for (const element of block.elements ?? []) {
-          const button = element as { action_id?: string; value?: string };
-          if (button.action_id === "deploybot.approve" && button.value) {
-            cards.push({ approvalId: button.value, fields: call.fields });
-          }
-        }
-      }
-    }
-    return cards;
+    return this.calls
+      .filter((call) => call.method === "chat.postMessage")
+      .flatMap((call) =>
+        approvalIdsOf(call.fields).map((approvalId) => ({ approvalId, fields: call.fields })),
+      );
   }
 
-  private parse(request: RecordedRequest): SlackCall {
+  /** Whether a request is a chat.postMessage of an approval card (for a kill trap). */
+  isApprovalCard(request: RecordedRequest): boolean {
+    const call = this.callOf(request);
+    return call.method === "chat.postMessage" && approvalIdsOf(call.fields).length > 0;
+  }
+
+  /** The key a request's chat.postMessage is tagged with (`<thread id>/<notification key>`), if any. */
+  notificationKeyOf(request: RecordedRequest): string | null {
+    const call = this.callOf(request);
+    if (call.method !== "chat.postMessage") return null;
+    const key = metadataOf(call.fields.metadata)?.event_payload.key;
+    return typeof key === "string" ? key : null;
+  }
+
+  /** Messages kept whose metadata carries this notification key (`<thread id>/<notification key>`). */
+  tagged(notificationKey: string): SlackMessage[] {
+    return this.messages.filter((m) => m.metadata?.event_payload.key === notificationKey);
+  }
+
+  /** A request as a Slack method call: its fields, with `blocks`, `view` and `metadata` parsed. */
+  callOf(request: RecordedRequest): SlackCall {
     const method = request.path.slice("/api/".length);
     const type = String(request.headers["content-type"] ?? "");
     const fields: Record<string, unknown> = type.includes("application/json")
       ? (JSON.parse(request.body || "{}") as Record<string, unknown>)
       : Object.fromEntries(new URLSearchParams(request.body));
-    for (const key of ["blocks", "view"]) {
+    for (const key of ["blocks", "view", "metadata"]) {
       if (typeof fields[key] === "string") fields[key] = JSON.parse(fields[key]);
     }
     return { method, fields };
   }
 
+  /** A kept message as conversations.history and conversations.replies return it. */
+  private render(message: SlackMessage, withMetadata: boolean): Record<string, unknown> {
+    const replies = this.messages.filter((m) => m.channel === message.channel && m.thread_ts === message.ts);
+    return {
+      type: "message",
+      user: "U0DEPLOYBOT",
+      bot_id: "B0DEPLOYBOT",
+      ts: message.ts,
+      text: message.text,
+      ...(message.blocks === undefined ? {} : { blocks: message.blocks }),
+      ...(message.thread_ts
+        ? { thread_ts: message.thread_ts, parent_user_id: "U0DEPLOYBOT" }
+        : replies.length > 0
+          ? { thread_ts: message.ts, reply_count: replies.length, latest_reply: replies.at(-1)!.ts }
+          : {}),
+      ...(withMetadata && message.metadata ? { metadata: message.metadata } : {}),
+    };
+  }
+
   private route(request: RecordedRequest): Reply | null {
     if (request.method !== "POST" || !request.path.startsWith("/api/")) return null;
-    const { method, fields } = this.parse(request);
+    const { method, fields } = this.callOf(request);
+    const limitOf = (fallback: number) => {
+      const limit = Number(fields.limit ?? fallback);
+      return Number.isInteger(limit) && limit > 0 ? limit : fallback;
+    };
+    const withMetadata = String(fields.include_all_metadata) === "true";
     switch (method) {
-      case "chat.postMessage":
-      case "chat.update":
+      case "chat.postMessage": {
+        this.ts += 1;
+        const channel = String(fields.channel ?? "C01DEPLOYS");
+        const ts = `${this.ts}.000100`;
+        this.messages.push({
+          channel,
+          ts,
+          thread_ts: typeof fields.thread_ts === "string" && fields.thread_ts ? fields.thread_ts : null,
+          text: String(fields.text ?? ""),
+          blocks: fields.blocks,
+          metadata: metadataOf(fields.metadata),
+        });
+        return { status: 200, json: { ok: true, channel, ts, message_ts: ts } };
+      }
+      case "chat.update": {
+        this.ts += 1;
+        const channel = String(fields.channel ?? "C01DEPLOYS");
+        const message = this.messages.find((m) => m.channel === channel && m.ts === String(fields.ts));
+        if (message) {
+          if (fields.text !== undefined) message.text = String(fields.text);
+          if (fields.blocks !== undefined) message.blocks = fields.blocks;
+        }
+        return {
+          status: 200,
+          json: { ok: true, channel, ts: String(fields.ts), message_ts: `${this.ts}.000100` },
+        };
+      }
       case "chat.postEphemeral":
         this.ts += 1;
         return {
@@ -252,10 +362,46 @@ export class FakeSlack extends FakeServer {
           json: {
             ok: true,
             channel: String(fields.channel ?? "C01DEPLOYS"),
-            ts: method === "chat.update" ? String(fields.ts) : `${this.ts}.000100`,
+            ts: `${this.ts}.000100`,
             message_ts: `${this.ts}.000100`,
           },
         };
+      case "conversations.history": {
+        const channel = String(fields.channel ?? "");
+        const topLevel = this.messages.filter((m) => m.channel === channel && m.thread_ts === null).reverse();
+        const limit = limitOf(100);
+        return {
+          status: 200,
+          json: {
+            ok: true,
+            messages: topLevel.slice(0, limit).map((m) => this.render(m, withMetadata)),
+            has_more: topLevel.length > limit,
+            pin_count: 0,
+            response_metadata: { next_cursor: "" },
+          },
+        };
+      }
+      case "conversations.replies": {
+        const channel = String(fields.channel ?? "");
+        const parent = this.messages.find(
+          (m) => m.channel === channel && m.ts === String(fields.ts) && m.thread_ts === null,
+        );
+        if (!parent) return { status: 200, json: { ok: false, error: "thread_not_found" } };
+        const thread = [
+          parent,
+          ...this.messages.filter((m) => m.channel === channel && m.thread_ts === parent.ts),
+        ];
+        const limit = limitOf(1000);
+        return {
+          status: 200,
+          json: {
+            ok: true,
+            messages: thread.slice(0, limit).map((m) => this.render(m, withMetadata)),
+            has_more: thread.length > limit,
+            response_metadata: { next_cursor: "" },
+          },
+        };
+      }
       case "usergroups.users.list":
         return { status: 200, json: { ok: true, users: this.members } };
       default:
