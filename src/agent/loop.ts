@@ -69,6 +69,8 @@ export function planNext(thread: Thread, options: PlanOptions): Plan {
     }
     return { kind: "wait", status: state.status, waitingOn: state.waitingOn };
   }
+  // A pause takes effect at the next decision point: a running deploy still finishes and is recorded.
+  if (state.paused) return { kind: "wait", status: state.status, waitingOn: state.waitingOn };
   const expiresAt = state.pendingApproval?.data.expires_at;
   if (state.pendingApproval && expiresAt && Date.parse(expiresAt) <= options.now.getTime()) {
     return { kind: "expire_approval", approvalId: state.pendingApproval.data.approval_id };

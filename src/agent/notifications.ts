@@ -36,7 +36,7 @@ export function reminderLeadMs(requestedAt: string, expiresAt: string): number {
 /** Where progress replies go: under the chat request that started the thread, or under its root post. */
 export function threadRoot(events: readonly ThreadEvent[]): { channel: string; ts: string } | null {
   const request = lastOf(events, "chat_request");
-  if (request) return { channel: request.data.channel, ts: request.data.ts };
+  if (request?.data.channel && request.data.ts) return { channel: request.data.channel, ts: request.data.ts };
   const root = eventsOf(events, "slack_posted").find((e) => e.data.key === "root");
   return root?.data.ts ? { channel: root.data.channel, ts: root.data.ts } : null;
 }
@@ -50,6 +50,7 @@ export function nextNotification(events: readonly ThreadEvent[], now: Date): Not
     ["deploy_authorized", "approval_requested", "human_needed", "chat_request"].includes(e.type),
   );
   const needsRoot = !threadRoot(events) && !posted.has("root");
+  // A request made in Slack is the root; one made through the API gets a root post like a merge.
 
   for (const event of events) {
     switch (event.type) {

@@ -3,14 +3,12 @@ import { z } from "zod";
 import { mayDecide, userGroupsOf } from "../agent/approvers.js";
 import { deployActionOf } from "../agent/next-step.js";
 import { advanceThread, type LoopDeps } from "../agent/runner.js";
-import { REPO_CONFIG_PATH } from "../config/repo-config.js";
-import { ciState, loadRepoConfig, type RepoRef } from "../github/repository.js";
 import { refusedClick } from "../slack/blocks.js";
 import type { SlackPort } from "../slack/client.js";
 import { lastOf, newEvent, type EventOf, type Thread } from "../thread/events.js";
 import { configOf, deriveState } from "../thread/state.js";
 import { AppendConflictError } from "../store/store.js";
-import { deployedVersions } from "./ingest.js";
+import { startRequestThread } from "./requests.js";
 
 /**
  * What the worker does with Slack's requests: approval clicks and rejections (checked against the
@@ -216,53 +214,26 @@ export async function startChatThread(
     );
     return "skipped: no repository for this channel";
   }
-  const [owner, name] = target.repo.split("/") as [string, string];
-  const ref: RepoRef = { owner, repo: name };
-  const octokit = await deps.octokitFor(target.installationId);
-  const loaded = await loadRepoConfig(octokit, ref);
-  if (loaded.kind !== "ok") {
-    await reply(
-      loaded.kind === "missing"
-        ? `${target.repo} has no ${REPO_CONFIG_PATH}.`
-        : `${REPO_CONFIG_PATH} of ${target.repo} is invalid: ${loaded.problems.join("; ").slice(0, 1_000)}`,
-    );
-    return `skipped: ${target.repo} config ${loaded.kind}`;
-  }
-  const { data: branch } = await octokit.rest.repos.getBranch({ ...ref, branch: loaded.config.branch });
-  const head = branch.commit.sha;
-  const events = [
-    newEvent("chat_request", {
-      text: request.text.slice(0, 2_000),
-      slack_user: request.user,
+  const started = await startRequestThread(deps, {
+    threadId,
+    repo: target.repo,
+    installationId: target.installationId,
+    text: request.text,
+    origin: {
+      source: request.source,
+      slackUser: request.user,
       channel: request.channel,
       ts: request.ts,
-      source: request.source,
-      installation_id: target.installationId,
-      owner,
-      repo: name,
-    }),
-    newEvent("config_loaded", { source: loaded.source, default_branch: loaded.defaultBranch }),
-    newEvent("branch_head", { branch: loaded.config.branch, sha: head }),
-    newEvent(
-      "deployed_versions",
-      await deployedVersions(deps.store, octokit, ref, target.repo, loaded.config),
-    ),
-    newEvent("ci_state", await ciState(octokit, ref, head)),
-  ];
-  await deps.store.createThread(
-    {
-      id: threadId,
-      repo: target.repo,
-      installationId: target.installationId,
-      title: `${target.repo}: ${request.text}`.slice(0, 200),
+      requestedBy: null,
     },
-    events,
-    deps.clock(),
-  );
+  });
+  if (!started.ok) {
+    await reply(started.problem);
+    return `skipped: ${started.problem}`;
+  }
   deps.log.info(
     { thread: threadId, repo: target.repo },
     `Slack request from ${request.user} started a thread`,
   );
-  await advanceThread(deps, threadId);
   return `thread ${threadId}`;
 }

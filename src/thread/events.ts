@@ -131,10 +131,14 @@ export const HumanAnswered = z.object({ answer: text(2_000), slack_user: z.strin
 /** A request from Slack (an app mention or `/deploybot <text>`) that started this thread. */
 export const ChatRequest = z.object({
   text: text(2_000),
-  slack_user: z.string(),
-  channel: z.string(),
-  ts: z.string(),
-  source: z.enum(["mention", "command"]),
+  /** The Slack user who asked; null for a request through the REST API. */
+  slack_user: z.string().nullable(),
+  /** Where the request was made in Slack (its replies go there); null for the REST API. */
+  channel: z.string().nullable(),
+  ts: z.string().nullable(),
+  source: z.enum(["mention", "command", "api"]),
+  /** The REST API client (its token's name), for requests through the API. */
+  requested_by: z.string().nullable().default(null),
   installation_id: z.number().int(),
   owner: z.string(),
   repo: z.string(),
@@ -157,6 +161,11 @@ export const SlackPosting = z.object({ key: z.string() });
 
 /** A service the thread needs did not answer; the step is retried with backoff. */
 export const ServiceUnavailable = z.object({ service: z.enum(["github", "slack"]), error: text(300) });
+
+/** A human (through the REST API) paused, resumed or cancelled the thread. */
+export const Paused = z.object({ by: z.string(), reason: text(500).nullable() });
+export const Resumed = z.object({ by: z.string() });
+export const Cancelled = z.object({ by: z.string(), reason: text(500).nullable() });
 
 export const Done = z.object({ message: text(2_000), by: z.enum(["code", "model"]) });
 export const Failed = z.object({ reason: text(1_000) });
@@ -187,6 +196,9 @@ export const EventData = {
   service_unavailable: ServiceUnavailable,
   human_needed: HumanNeeded,
   human_answered: HumanAnswered,
+  paused: Paused,
+  resumed: Resumed,
+  cancelled: Cancelled,
   done: Done,
   failed: Failed,
 } as const;

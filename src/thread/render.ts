@@ -248,8 +248,8 @@ function eventText(event: ThreadEvent): string {
         BOUND.humanAnswer,
       )}`;
     case "chat_request":
-      return `${plain(event.data.slack_user, 40)} asked in Slack for ${plain(event.data.owner, 100)}/${plain(event.data.repo, 100)}: ${quoteUntrusted(
-        "slack_message",
+      return `${event.data.slack_user ? `${plain(event.data.slack_user, 40)} asked in Slack` : `API client ${plain(event.data.requested_by ?? "?", 60)} asked`} for ${plain(event.data.owner, 100)}/${plain(event.data.repo, 100)}: ${quoteUntrusted(
+        event.data.slack_user ? "slack_message" : "api_request",
         event.data.text,
         BOUND.humanAnswer,
       )}`;
@@ -261,6 +261,12 @@ function eventText(event: ThreadEvent): string {
       return `${event.data.service} did not answer; retrying`;
     case "slack_posting":
       return "posting to Slack";
+    case "paused":
+      return `paused by ${plain(event.data.by, 60)}`;
+    case "resumed":
+      return `resumed by ${plain(event.data.by, 60)}`;
+    case "cancelled":
+      return `cancelled by ${plain(event.data.by, 60)}`;
     case "done":
       return `done (by ${event.data.by}): ${plain(event.data.message)}`;
     case "failed":
@@ -389,6 +395,12 @@ function markdownLine(event: ThreadEvent): string {
       return `${event.data.service} unavailable: ${mdText(event.data.error, 200)}`;
     case "slack_posting":
       return "posting to Slack";
+    case "paused":
+      return `paused by ${mdText(event.data.by, 60)}${event.data.reason ? `: ${mdText(event.data.reason, 200)}` : ""}`;
+    case "resumed":
+      return `resumed by ${mdText(event.data.by, 60)}`;
+    case "cancelled":
+      return `cancelled by ${mdText(event.data.by, 60)}${event.data.reason ? `: ${mdText(event.data.reason, 200)}` : ""}`;
     case "done":
       return `done: ${mdText(event.data.message, 300)}`;
     case "failed":

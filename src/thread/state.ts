@@ -27,7 +27,8 @@ export interface ThreadState {
   consecutiveFailures: number;
   /** Successful deploys made by this thread. */
   successes: { component: string; environment: string; sha: string }[];
-  terminal: EventOf<"done"> | EventOf<"failed"> | null;
+  terminal: EventOf<"done"> | EventOf<"failed"> | EventOf<"cancelled"> | null;
+  paused: EventOf<"paused"> | null;
   /** The service the last step could not reach, until any later event shows progress. */
   outage: EventOf<"service_unavailable"> | null;
 }
@@ -46,6 +47,7 @@ export function deriveState(events: readonly ThreadEvent[]): ThreadState {
     successes: [],
     terminal: null,
     outage: null,
+    paused: null,
   };
   for (const event of events) {
     state.outage = event.type === "service_unavailable" ? event : null;
@@ -117,7 +119,14 @@ export function deriveState(events: readonly ThreadEvent[]): ThreadState {
         break;
       case "done":
       case "failed":
+      case "cancelled":
         state.terminal = event;
+        break;
+      case "paused":
+        state.paused = event;
+        break;
+      case "resumed":
+        state.paused = null;
         break;
       default:
         break;
@@ -130,7 +139,14 @@ export function deriveState(events: readonly ThreadEvent[]): ThreadState {
 }
 
 function statusOf(state: ThreadState): { status: ThreadStatus; waitingOn: string | null } {
-  if (state.terminal) return { status: state.terminal.type === "done" ? "done" : "failed", waitingOn: null };
+  if (state.terminal) {
+    const status =
+      state.terminal.type === "done" ? "done" : state.terminal.type === "failed" ? "failed" : "cancelled";
+    return { status, waitingOn: null };
+  }
+  if (state.paused && !state.inFlight) {
+    return { status: "paused", waitingOn: `a resume (paused by ${state.paused.data.by})` };
+  }
   if (state.inFlight && state.inFlight.dispatched) {
     const a = state.inFlight.authorized.data;
     return {

@@ -1,0 +1,75 @@
+import { advanceThread, type LoopDeps } from "../agent/runner.js";
+import { REPO_CONFIG_PATH } from "../config/repo-config.js";
+import { ciState, loadRepoConfig, type RepoRef } from "../github/repository.js";
+import { newEvent, type EventDataOf } from "../thread/events.js";
+import { deployedVersions } from "./ingest.js";
+
+/**
+ * A request in words (from Slack or the REST API) becomes a thread: its first event is the request,
+ * then what a decision needs: the repository's config, the tip of its deploy branch, what is
+ * deployed where, and that commit's CI state. The decider turns the words into a step; the policy
+ * judges it like any other.
+ */
+
+export interface RequestOrigin {
+  source: EventDataOf<"chat_request">["source"];
+  slackUser: string | null;
+  channel: string | null;
+  ts: string | null;
+  requestedBy: string | null;
+}
+
+export type StartedRequest = { ok: true } | { ok: false; problem: string };
+
+export async function startRequestThread(
+  deps: LoopDeps,
+  input: { threadId: string; repo: string; installationId: number; text: string; origin: RequestOrigin },
+): Promise<StartedRequest> {
+  const [owner, name] = input.repo.split("/") as [string, string];
+  const ref: RepoRef = { owner, repo: name };
+  const octokit = await deps.octokitFor(input.installationId);
+  const loaded = await loadRepoConfig(octokit, ref);
+  if (loaded.kind !== "ok") {
+    return {
+      ok: false,
+      problem:
+        loaded.kind === "missing"
+          ? `${input.repo} has no ${REPO_CONFIG_PATH}.`
+          : `${REPO_CONFIG_PATH} of ${input.repo} is invalid: ${loaded.problems.join("; ").slice(0, 1_000)}`,
+    };
+  }
+  const { data: branch } = await octokit.rest.repos.getBranch({ ...ref, branch: loaded.config.branch });
+  const head = branch.commit.sha;
+  const request = newEvent("chat_request", {
+    text: input.text.slice(0, 2_000),
+    slack_user: input.origin.slackUser,
+    channel: input.origin.channel,
+    ts: input.origin.ts,
+    source: input.origin.source,
+    requested_by: input.origin.requestedBy,
+    installation_id: input.installationId,
+    owner,
+    repo: name,
+  });
+  await deps.store.createThread(
+    {
+      id: input.threadId,
+      repo: input.repo,
+      installationId: input.installationId,
+      title: `${input.repo}: ${input.text}`.slice(0, 200),
+    },
+    [
+      request,
+      newEvent("config_loaded", { source: loaded.source, default_branch: loaded.defaultBranch }),
+      newEvent("branch_head", { branch: loaded.config.branch, sha: head }),
+      newEvent(
+        "deployed_versions",
+        await deployedVersions(deps.store, octokit, ref, input.repo, loaded.config),
+      ),
+      newEvent("ci_state", await ciState(octokit, ref, head)),
+    ],
+    deps.clock(),
+  );
+  await advanceThread(deps, input.threadId);
+  return { ok: true };
+}
