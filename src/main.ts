@@ -7,6 +7,7 @@ import { loadPrompts } from "./agent/prompts.js";
 import { createRulesDecider } from "./agent/rules-decider.js";
 import { EnvError, loadProcessEnv, parseSettings, type Settings } from "./config/env.js";
 import { DeploybotOctokit } from "./github/octokit.js";
+import { apiRoutes } from "./http/api-routes.js";
 import { slackRoutes } from "./http/slack-routes.js";
 import { startHttpServer, WEBHOOK_PATH } from "./http/server.js";
 import { createSlackClient } from "./slack/client.js";
@@ -72,6 +73,7 @@ async function main(): Promise<void> {
       clock,
       routes: (app) => [
         healthRoute(store),
+        apiRoutes({ store, clock, tokens: settings.apiTokens, log: app.log }),
         slackRoutes({ store, clock, signingSecret: settings.slack.signingSecret, slack, log: app.log }),
       ],
       onReady: (app) => {

@@ -8,6 +8,7 @@ import {
   deploymentIdInRunTitle,
   finalOutcome,
 } from "./github/webhooks.js";
+import { ApiControl, ApiLaunch, controlFromApi, launchFromApi } from "./pipeline/api-inbox.js";
 import { ingestMerge } from "./pipeline/ingest.js";
 import {
   ApprovalClick,
@@ -129,6 +130,10 @@ export async function handleEntry(deps: WorkerDeps, entry: InboxEntry): Promise<
       return handleSlackEvent(deps, parsePayload(SlackEvent, entry));
     case "slack.command":
       return handleSlashRequest(deps, parsePayload(SlashRequest, entry), entry.deliveryId);
+    case "api.launch":
+      return launchFromApi(deps, parsePayload(ApiLaunch, entry));
+    case "api.control":
+      return controlFromApi(deps, parsePayload(ApiControl, entry));
     default:
       return `skipped: deploybot does not handle ${entry.kind}`;
   }

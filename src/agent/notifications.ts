@@ -10,7 +10,9 @@ import { deriveState } from "../thread/state.js";
  * finds the message by its tag instead of posting it twice.
  */
 
-export type ProgressEvent = EventOf<"deploy_dispatched" | "deploy_finished" | "done" | "failed">;
+export type ProgressEvent = EventOf<
+  "deploy_dispatched" | "deploy_finished" | "done" | "failed" | "cancelled"
+>;
 export type ApprovalOutcome = EventOf<"approval_granted" | "approval_rejected" | "approval_expired">;
 
 export type Notification =
@@ -92,7 +94,8 @@ export function nextNotification(events: readonly ThreadEvent[], now: Date): Not
       case "deploy_dispatched":
       case "deploy_finished":
       case "done":
-      case "failed": {
+      case "failed":
+      case "cancelled": {
         const key = `progress:${event.seq}`;
         if (!eventful || posted.has(key)) break;
         if (needsRoot) return { kind: "root", key: "root" };

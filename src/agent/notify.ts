@@ -80,7 +80,7 @@ export async function sendNotification(
           thread.repo,
           merged ? { number: merged.data.number, title: merged.data.title, url: merged.data.html_url } : null,
           changedComponents(thread.events),
-          null,
+          lastOf(thread.events, "chat_request")?.data.text ?? null,
         );
         const message = await post({ channel, text });
         return [posted("root", message.ts)];
@@ -191,6 +191,10 @@ function progressLine(
       return threadDone(event.data.message);
     case "failed":
       return threadFailed(event.data.reason);
+    case "cancelled":
+      return threadFailed(
+        `cancelled by ${event.data.by}${event.data.reason ? `: ${event.data.reason}` : ""}`,
+      );
   }
 }
 

@@ -7,6 +7,7 @@ import { startHttpServer } from "../../src/http/server.js";
 import { createApp, healthRoute } from "../../src/app.js";
 import type { Decider } from "../../src/agent/decide.js";
 import { createRulesDecider } from "../../src/agent/rules-decider.js";
+import { apiRoutes } from "../../src/http/api-routes.js";
 import { slackRoutes } from "../../src/http/slack-routes.js";
 import { createSlackClient } from "../../src/slack/client.js";
 import { signSlackRequest } from "../../src/slack/verify.js";
@@ -48,6 +49,13 @@ export interface AppServer {
     body: string,
     options?: { timestamp?: number; secret?: string; contentType?: string },
   ): Promise<{ status: number; body: string }>;
+  /** A REST API call with the test token (or the given one, or none when null). */
+  api(
+    method: string,
+    path: string,
+    body?: unknown,
+    options?: { token?: string | null; headers?: Record<string, string> },
+  ): Promise<{ status: number; body: string }>;
   runWorker(): Promise<number>;
   /** Moves the clock and lets time act on waiting threads (reminders, expiry). */
   advance(ms: number): Promise<void>;
@@ -81,8 +89,10 @@ export function mockSlack(calls: SlackCall[], expected: Record<string, number>):
   return scope;
 }
 
+export const API_TOKEN = "api-token-for-tests-0123456789";
+
 export async function startAppServer(
-  options: { decider?: Decider; databasePath?: string } = {},
+  options: { decider?: Decider; databasePath?: string; apiTokens?: Map<string, string> } = {},
 ): Promise<AppServer> {
   const store = new SqliteStore(options.databasePath ?? ":memory:");
   await store.migrate();
@@ -113,6 +123,7 @@ export async function startAppServer(
       clock,
       routes: () => [
         healthRoute(store),
+        apiRoutes({ store, clock, tokens: options.apiTokens ?? new Map([[API_TOKEN, "ci"]]), log }),
         slackRoutes({ store, clock, signingSecret: SLACK_SIGNING_SECRET, slack: slackClient, log }),
       ],
       onReady: (app) => {
@@ -171,6 +182,18 @@ export async function startAppServer(
       });
     },
     runWorker,
+    async api(method, path, body, opts = {}) {
+      const token = opts.token === undefined ? API_TOKEN : opts.token;
+      return httpRequest(`${base}${path}`, {
+        method,
+        headers: {
+          ...(body === undefined ? {} : { "content-type": "application/json" }),
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...opts.headers,
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    },
     async advance(ms) {
       now.value = new Date(now.value.getTime() + ms);
       await recoverThreads(worker!);

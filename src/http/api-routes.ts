@@ -1,0 +1,186 @@
+import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { z } from "zod";
+import type { RouteHandler } from "../app.js";
+import type { Log } from "../log.js";
+import type { Store } from "../store/store.js";
+import { THREAD_STATUSES, type ThreadStatus } from "../thread/events.js";
+import { renderMarkdown } from "../thread/render.js";
+import { deriveState } from "../thread/state.js";
+import { HttpError, mediaType, pathOf, readBody, sendJson } from "./body.js";
+
+/**
+ * The REST API (`/api/v1`, described in docs/openapi.yaml): read threads, launch one from words,
+ * pause, resume, cancel, answer. Every call carries a bearer token from DEPLOYBOT_API_TOKENS; reads
+ * answer from the store, and every change goes through the inbox like a webhook (202 Accepted).
+ */
+
+export interface ApiRouteDeps {
+  store: Store;
+  clock: () => Date;
+  /** token -> client name */
+  tokens: ReadonlyMap<string, string>;
+  log: Log;
+}
+
+const PREFIX = "/api/v1/";
+const MAX_API_BODY = 64 * 1024;
+
+export const LaunchBody = z.strictObject({
+  repo: z.string().regex(/^[\w.-]+\/[\w.-]+$/, "expected owner/name"),
+  text: z.string().trim().min(1).max(2_000),
+});
+export const ControlBody = z.strictObject({ reason: z.string().trim().max(500).optional() });
+export const AnswerBody = z.strictObject({ answer: z.string().trim().min(1).max(2_000) });
+
+/** The thread a launch creates: known before the worker runs, so the caller can follow it. */
+export function threadIdForLaunch(deliveryId: string): string {
+  return `th_${createHash("sha256").update(deliveryId).digest("hex").slice(0, 20)}`;
+}
+
+function authenticate(req: IncomingMessage, tokens: ReadonlyMap<string, string>): string {
+  if (tokens.size === 0) throw new HttpError(503, "the REST API is disabled: set DEPLOYBOT_API_TOKENS");
+  const header = req.headers.authorization ?? "";
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  if (!match) throw new HttpError(401, "missing bearer token (Authorization: Bearer <token>)");
+  const given = Buffer.from(match[1]!);
+  for (const [token, name] of tokens) {
+    const expected = Buffer.from(token);
+    if (expected.length === given.length && timingSafeEqual(expected, given)) return name;
+  }
+  throw new HttpError(401, "unknown token");
+}
+
+async function jsonBody<T>(req: IncomingMessage, schema: z.ZodType<T>): Promise<T> {
+  const raw = await readBody(req, MAX_API_BODY);
+  if (raw.length === 0) return schema.parse({});
+  if (mediaType(req) !== "application/json") throw new HttpError(415, "expected application/json");
+  let value: unknown;
+  try {
+    value = JSON.parse(raw.toString("utf8"));
+  } catch {
+    throw new HttpError(400, "body is not valid JSON");
+  }
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`);
+    throw new HttpError(400, `invalid body: ${problems.join("; ")}`);
+  }
+  return result.data;
+}
+
+export function apiRoutes(deps: ApiRouteDeps): RouteHandler {
+  return async (req, res) => {
+    const path = pathOf(req);
+    if (!path.startsWith(PREFIX)) return false;
+    try {
+      const client = authenticate(req, deps.tokens);
+      await route(deps, client, req, res, path.slice(PREFIX.length).split("/"));
+    } catch (error) {
+      if (res.headersSent) return true;
+      if (error instanceof HttpError) sendJson(res, error.status, { error: error.message });
+      else {
+        deps.log.error({ path }, `API request failed: ${String(error)}`);
+        sendJson(res, 500, { error: "internal error" });
+      }
+    }
+    return true;
+  };
+}
+
+async function route(
+  deps: ApiRouteDeps,
+  client: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+  parts: string[],
+) {
+  const [collection, id, action, ...rest] = parts;
+  if (collection !== "threads" || rest.length > 0)
+    throw new HttpError(404, `no route for ${req.method} ${pathOf(req)}`);
+  const method = req.method ?? "GET";
+
+  if (!id) {
+    if (method === "GET") return listThreads(deps, req, res);
+    if (method === "POST") return launch(deps, client, req, res);
+    throw new HttpError(405, "use GET or POST on /api/v1/threads");
+  }
+  if (!action) {
+    if (method !== "GET") throw new HttpError(405, "use GET on /api/v1/threads/{id}");
+    const thread = await deps.store.getThread(id);
+    if (!thread) throw new HttpError(404, `no thread ${id}`);
+    const summary = await deps.store.getThreadSummary(id);
+    return sendJson(res, 200, { thread: summary, events: thread.events, markdown: renderMarkdown(thread) });
+  }
+  if (method !== "POST") throw new HttpError(405, `use POST on /api/v1/threads/{id}/${action}`);
+  if (!["pause", "resume", "cancel", "answer"].includes(action))
+    throw new HttpError(404, `no action ${action}`);
+  const thread = await deps.store.getThread(id);
+  if (!thread) throw new HttpError(404, `no thread ${id}`);
+  const state = deriveState(thread.events);
+  if (state.terminal) throw new HttpError(409, `thread ${id} is ${state.status}`);
+  let payload: Record<string, unknown>;
+  if (action === "answer") {
+    const body = await jsonBody(req, AnswerBody);
+    if (!state.pendingQuestion)
+      throw new HttpError(409, `thread ${id} is not waiting for an answer (${state.status})`);
+    payload = { thread_id: id, action, client, answer: body.answer };
+  } else {
+    const body = await jsonBody(req, ControlBody);
+    if (action === "resume" && !state.paused) throw new HttpError(409, `thread ${id} is not paused`);
+    if (action === "pause" && state.paused) throw new HttpError(409, `thread ${id} is already paused`);
+    payload = { thread_id: id, action, client, reason: body.reason ?? null };
+  }
+  const deliveryId = deliveryIdOf(req, client);
+  await deps.store.enqueue({ deliveryId, source: "api", kind: "api.control", payload }, deps.clock());
+  return sendJson(res, 202, { thread_id: id, action, accepted: true });
+}
+
+/** An `Idempotency-Key` header makes a retried call do nothing twice. */
+function deliveryIdOf(req: IncomingMessage, client: string): string {
+  const key = req.headers["idempotency-key"];
+  return typeof key === "string" && /^[\w.:-]{1,100}$/.test(key)
+    ? `api:${client}:${key}`
+    : `api:${randomUUID()}`;
+}
+
+async function listThreads(deps: ApiRouteDeps, req: IncomingMessage, res: ServerResponse) {
+  const query = new URL(req.url ?? "/", "http://localhost").searchParams;
+  const statuses = (query.get("status") ?? "").split(",").filter(Boolean);
+  const unknown = statuses.filter((s) => !THREAD_STATUSES.includes(s as ThreadStatus));
+  if (unknown.length > 0)
+    throw new HttpError(400, `unknown status ${unknown.join(", ")}; known: ${THREAD_STATUSES.join(", ")}`);
+  const limit = Math.min(200, Math.max(1, Number(query.get("limit") ?? 50) || 50));
+  const threads = await deps.store.listThreads({
+    ...(statuses.length > 0 ? { status: statuses as ThreadStatus[] } : {}),
+    ...(query.get("repo") ? { repo: query.get("repo")! } : {}),
+    limit,
+  });
+  return sendJson(res, 200, { threads });
+}
+
+async function launch(deps: ApiRouteDeps, client: string, req: IncomingMessage, res: ServerResponse) {
+  const body = await jsonBody(req, LaunchBody);
+  const installation = await deps.store.getRef(`repo:${body.repo.toLowerCase()}`);
+  if (!installation) {
+    throw new HttpError(404, `deploybot does not know ${body.repo}: install the app there and merge once`);
+  }
+  const deliveryId = deliveryIdOf(req, client);
+  const threadId = threadIdForLaunch(deliveryId);
+  await deps.store.enqueue(
+    {
+      deliveryId,
+      source: "api",
+      kind: "api.launch",
+      payload: {
+        thread_id: threadId,
+        repo: body.repo,
+        installation_id: Number(installation),
+        text: body.text,
+        client,
+      },
+    },
+    deps.clock(),
+  );
+  return sendJson(res, 202, { thread_id: threadId, accepted: true });
+}

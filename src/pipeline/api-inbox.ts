@@ -1,0 +1,109 @@
+import { z } from "zod";
+import { advanceThread, type LoopDeps } from "../agent/runner.js";
+import { AppendConflictError } from "../store/store.js";
+import { newEvent, type NewEvent } from "../thread/events.js";
+import { deriveState } from "../thread/state.js";
+import { startRequestThread } from "./requests.js";
+
+/** What the worker does with REST API requests: launch a thread from words, pause, resume, cancel, answer. */
+
+export const ApiLaunch = z.object({
+  thread_id: z.string(),
+  repo: z.string(),
+  installation_id: z.number().int(),
+  text: z.string().min(1),
+  client: z.string(),
+});
+
+export const ApiControl = z.object({
+  thread_id: z.string(),
+  action: z.enum(["pause", "resume", "cancel", "answer"]),
+  client: z.string(),
+  reason: z.string().nullable().optional(),
+  answer: z.string().optional(),
+});
+
+export async function launchFromApi(deps: LoopDeps, launch: z.infer<typeof ApiLaunch>): Promise<string> {
+  if (await deps.store.getThreadSummary(launch.thread_id)) {
+    await advanceThread(deps, launch.thread_id);
+    return `thread ${launch.thread_id}`;
+  }
+  const origin = {
+    source: "api" as const,
+    slackUser: null,
+    channel: null,
+    ts: null,
+    requestedBy: launch.client,
+  };
+  const started = await startRequestThread(deps, {
+    threadId: launch.thread_id,
+    repo: launch.repo,
+    installationId: launch.installation_id,
+    text: launch.text,
+    origin,
+  });
+  if (!started.ok) {
+    // The caller follows the thread it was given: it must say why nothing happened.
+    const [owner, repo] = launch.repo.split("/") as [string, string];
+    await deps.store.createThread(
+      {
+        id: launch.thread_id,
+        repo: launch.repo,
+        installationId: launch.installation_id,
+        title: `${launch.repo}: ${launch.text}`.slice(0, 200),
+      },
+      [
+        newEvent("chat_request", {
+          text: launch.text.slice(0, 2_000),
+          slack_user: null,
+          channel: null,
+          ts: null,
+          source: "api",
+          requested_by: launch.client,
+          installation_id: launch.installation_id,
+          owner,
+          repo,
+        }),
+        newEvent("failed", { reason: started.problem.slice(0, 1_000) }),
+      ],
+      deps.clock(),
+    );
+    return `failed: ${started.problem}`;
+  }
+  deps.log.info(
+    { thread: launch.thread_id, repo: launch.repo },
+    `API client ${launch.client} started a thread`,
+  );
+  return `thread ${launch.thread_id}`;
+}
+
+export async function controlFromApi(deps: LoopDeps, control: z.infer<typeof ApiControl>): Promise<string> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const thread = await deps.store.getThread(control.thread_id);
+    if (!thread) return `skipped: no thread ${control.thread_id}`;
+    const state = deriveState(thread.events);
+    if (state.terminal) return `skipped: thread is ${state.status}`;
+    const by = `api:${control.client}`;
+    let event: NewEvent | null = null;
+    if (control.action === "pause" && !state.paused) {
+      event = newEvent("paused", { by, reason: control.reason ?? null });
+    } else if (control.action === "resume" && state.paused) {
+      event = newEvent("resumed", { by });
+    } else if (control.action === "cancel") {
+      event = newEvent("cancelled", { by, reason: control.reason ?? null });
+    } else if (control.action === "answer" && state.pendingQuestion && control.answer) {
+      event = newEvent("human_answered", { answer: control.answer.slice(0, 2_000), slack_user: null });
+    }
+    if (!event) return `skipped: ${control.action} does not apply to a ${state.status} thread`;
+    try {
+      await deps.store.appendEvents(thread.id, thread.events.at(-1)!.seq, [event], deps.clock());
+    } catch (error) {
+      if (error instanceof AppendConflictError) continue;
+      throw error;
+    }
+    deps.log.info({ thread: thread.id }, `${control.action} by API client ${control.client}`);
+    await advanceThread(deps, thread.id);
+    return `${control.action} applied`;
+  }
+  throw new Error(`thread ${control.thread_id} kept changing; retrying`);
+}
