@@ -8,6 +8,7 @@ import { createRulesDecider } from "./agent/rules-decider.js";
 import { EnvError, loadProcessEnv, parseSettings, type Settings } from "./config/env.js";
 import { DeploybotOctokit } from "./github/octokit.js";
 import { apiRoutes } from "./http/api-routes.js";
+import { metricsRoute } from "./http/metrics-route.js";
 import { slackRoutes } from "./http/slack-routes.js";
 import { startHttpServer, WEBHOOK_PATH } from "./http/server.js";
 import { createSlackClient } from "./slack/client.js";
@@ -73,6 +74,7 @@ async function main(): Promise<void> {
       clock,
       routes: (app) => [
         healthRoute(store),
+        metricsRoute(store),
         apiRoutes({ store, clock, tokens: settings.apiTokens, log: app.log }),
         slackRoutes({ store, clock, signingSecret: settings.slack.signingSecret, slack, log: app.log }),
       ],

@@ -388,6 +388,13 @@ export class PostgresStore implements Store {
     };
   }
 
+  async threadCounts(): Promise<Partial<Record<ThreadStatus, number>>> {
+    const rows = await this.rows<{ status: ThreadStatus; n: string }>(
+      "SELECT status, COUNT(*) AS n FROM threads GROUP BY status",
+    );
+    return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+  }
+
   async getThreadSummary(id: string): Promise<ThreadSummary | null> {
     const [row] = await this.rows<ThreadRow>("SELECT * FROM threads WHERE id = $1", [id]);
     return row ? toSummary(row) : null;

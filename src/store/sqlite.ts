@@ -384,6 +384,14 @@ export class SqliteStore implements Store {
     })();
   }
 
+  async threadCounts(): Promise<Partial<Record<ThreadStatus, number>>> {
+    const rows = this.stmt("SELECT status, COUNT(*) AS n FROM threads GROUP BY status").all() as {
+      status: ThreadStatus;
+      n: number;
+    }[];
+    return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+  }
+
   async getThreadSummary(id: string): Promise<ThreadSummary | null> {
     const row = this.stmt("SELECT * FROM threads WHERE id = ?").get(id) as ThreadRow | undefined;
     return row ? toSummary(row) : null;

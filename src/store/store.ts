@@ -110,6 +110,8 @@ export interface Store {
    */
   appendEvents(threadId: string, expectedSeq: number, events: NewEvent[], now: Date): Promise<ThreadEvent[]>;
   listThreads(filter: { status?: ThreadStatus[]; repo?: string; limit?: number }): Promise<ThreadSummary[]>;
+  /** How many threads there are in each status (statuses with none are absent). */
+  threadCounts(): Promise<Partial<Record<ThreadStatus, number>>>;
   /** Threads deferred on a lock key (status waiting_for_lock), oldest first. */
   threadsWaitingFor(waitingOn: string): Promise<ThreadSummary[]>;
 

@@ -21,6 +21,7 @@ import {
   mockRepoConfig,
 } from "../helpers/github-mocks.js";
 import { startAppServer, type AppServer } from "../helpers/app-server.js";
+import { httpRequest } from "../helpers/http.js";
 
 /** The REST API through a real server: read, launch, pause, resume, cancel, answer. */
 
@@ -254,5 +255,21 @@ describe("the OpenAPI description", () => {
         "POST /api/v1/threads/{id}/answer",
       ].sort(),
     );
+  });
+});
+
+describe("the metrics endpoint", () => {
+  it("reports threads by status, the inbox and running deploys in Prometheus' text format", async () => {
+    await mergeWaitingForStaging();
+
+    const response = await httpRequest(`${app.base}/metrics`);
+
+    expect(response.status).toBe(200);
+    expect(response.headers["content-type"]).toContain("text/plain");
+    expect(response.body).toContain('deploybot_threads{status="waiting_for_deploy"} 1');
+    expect(response.body).toContain('deploybot_threads{status="done"} 0');
+    expect(response.body).toContain('deploybot_inbox_entries{state="done"} 1');
+    expect(response.body).toContain("deploybot_running_deploys 1");
+    expect(response.body).toMatch(/^# TYPE deploybot_threads gauge$/m);
   });
 });

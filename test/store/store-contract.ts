@@ -288,6 +288,15 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         ).toEqual([]);
       });
 
+      it("counts threads by status", async () => {
+        expect(await store.threadCounts()).toEqual({});
+        await store.createThread(thread("t1"), [ciOk()], at(0));
+        await store.createThread(thread("t2"), [humanNeeded()], at(1));
+        await store.createThread(thread("t3"), [ciOk()], at(2));
+        await store.appendEvents("t1", 1, [done()], at(3));
+        expect(await store.threadCounts()).toEqual({ done: 1, running: 1, waiting_for_human: 1 });
+      });
+
       it("finds threads deferred on a lock key, oldest first", async () => {
         const key = "acme/shop:backend:staging";
         await store.createThread(thread("late"), [deferred(key)], at(5));
