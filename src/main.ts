@@ -8,6 +8,7 @@ import { createRulesDecider } from "./agent/rules-decider.js";
 import { EnvError, loadProcessEnv, parseSettings, type Settings } from "./config/env.js";
 import { DeploybotOctokit } from "./github/octokit.js";
 import { apiRoutes } from "./http/api-routes.js";
+import { dashboardRoutes } from "./http/dashboard-routes.js";
 import { metricsRoute } from "./http/metrics-route.js";
 import { slackRoutes } from "./http/slack-routes.js";
 import { startHttpServer, WEBHOOK_PATH } from "./http/server.js";
@@ -75,6 +76,7 @@ async function main(): Promise<void> {
       routes: (app) => [
         healthRoute(store),
         metricsRoute(store),
+        dashboardRoutes({ store, tokens: settings.apiTokens }),
         apiRoutes({ store, clock, tokens: settings.apiTokens, log: app.log }),
         slackRoutes({ store, clock, signingSecret: settings.slack.signingSecret, slack, log: app.log }),
       ],

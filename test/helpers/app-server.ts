@@ -8,6 +8,7 @@ import { createApp, healthRoute } from "../../src/app.js";
 import type { Decider } from "../../src/agent/decide.js";
 import { createRulesDecider } from "../../src/agent/rules-decider.js";
 import { apiRoutes } from "../../src/http/api-routes.js";
+import { dashboardRoutes } from "../../src/http/dashboard-routes.js";
 import { metricsRoute } from "../../src/http/metrics-route.js";
 import { slackRoutes } from "../../src/http/slack-routes.js";
 import { createSlackClient } from "../../src/slack/client.js";
@@ -125,6 +126,7 @@ export async function startAppServer(
       routes: () => [
         healthRoute(store),
         metricsRoute(store),
+        dashboardRoutes({ store, tokens: options.apiTokens ?? new Map([[API_TOKEN, "ci"]]) }),
         apiRoutes({ store, clock, tokens: options.apiTokens ?? new Map([[API_TOKEN, "ci"]]), log }),
         slackRoutes({ store, clock, signingSecret: SLACK_SIGNING_SECRET, slack: slackClient, log }),
       ],

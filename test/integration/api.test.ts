@@ -20,7 +20,8 @@ import {
   mockMergeContext,
   mockRepoConfig,
 } from "../helpers/github-mocks.js";
-import { startAppServer, type AppServer } from "../helpers/app-server.js";
+import { API_TOKEN, startAppServer, type AppServer } from "../helpers/app-server.js";
+import { escapeHtml } from "../../src/http/dashboard-routes.js";
 import { httpRequest } from "../helpers/http.js";
 
 /** The REST API through a real server: read, launch, pause, resume, cancel, answer. */
@@ -271,5 +272,38 @@ describe("the metrics endpoint", () => {
     expect(response.body).toContain('deploybot_inbox_entries{state="done"} 1');
     expect(response.body).toContain("deploybot_running_deploys 1");
     expect(response.body).toMatch(/^# TYPE deploybot_threads gauge$/m);
+  });
+});
+
+describe("the dashboard", () => {
+  const basic = (token: string) => ({
+    authorization: `Basic ${Buffer.from(`me:${token}`).toString("base64")}`,
+  });
+
+  it("lists threads and shows one, escaped, to someone signed in with an API token", async () => {
+    await mergeWaitingForStaging();
+
+    const list = await httpRequest(`${app.base}/threads`, { headers: basic(API_TOKEN) });
+    const one = await httpRequest(`${app.base}/threads/${MERGED}`, { headers: basic(API_TOKEN) });
+
+    expect(list.status).toBe(200);
+    expect(list.body).toContain(`href="/threads/${MERGED}"`);
+    expect(list.body).toContain("waiting_for_deploy");
+    expect(one.status).toBe(200);
+    expect(one.headers["content-security-policy"]).toContain("default-src 'none'");
+    expect(one.body).toContain("deployment 1001");
+  });
+
+  it("asks for a sign-in without a valid token", async () => {
+    app = await startAppServer();
+    const response = await httpRequest(`${app.base}/threads`, { headers: basic("not-a-token-0123456789") });
+    expect(response.status).toBe(401);
+    expect(response.headers["www-authenticate"]).toContain("Basic");
+  });
+
+  it("escapes what a pull request's author wrote", async () => {
+    expect(escapeHtml(`<script>alert("x")</script>`)).toBe(
+      "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;",
+    );
   });
 });
