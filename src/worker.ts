@@ -19,6 +19,7 @@ import {
   SlackEvent,
   SlashRequest,
 } from "./pipeline/slack-inbox.js";
+import { repoRefOf } from "./github/repository.js";
 import { compactFailure, runIdFromUrl } from "./pipeline/failure.js";
 import type { DeploymentRecord, InboxEntry } from "./store/store.js";
 
@@ -150,10 +151,9 @@ async function failureSummary(
   const thread = await deps.store.getThreadSummary(record.threadId);
   if (!thread) return stated;
   try {
-    const [owner, repo] = record.repo.split("/") as [string, string];
     const compact = await compactFailure(
       await deps.octokitFor(thread.installationId),
-      { owner, repo },
+      repoRefOf(record.repo),
       runId,
     );
     return compact ? `${stated}\n${compact}` : stated;

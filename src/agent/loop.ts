@@ -48,7 +48,7 @@ export function planNext(thread: Thread, options: PlanOptions): Plan {
   const state = deriveState(events);
   const config = configOf(events);
   if (options.notify && config?.slack) {
-    const notification = nextNotification(events, options.now);
+    const notification = nextNotification(events, options.now, state);
     if (notification) return { kind: "notify", notification };
   }
   if (state.terminal) return { kind: "idle", reason: `thread is ${state.status}` };
@@ -91,7 +91,7 @@ export function planNext(thread: Thread, options: PlanOptions): Plan {
   if (state.unjudged)
     return { kind: "judge", step: state.unjudged.data.step, approved: false, approvalId: null };
 
-  const finished = finishedMessage(thread, config);
+  const finished = finishedMessage(thread, config, state.successes);
   if (finished) return { kind: "finish", message: finished };
 
   if (state.consecutiveFailures >= MAX_CONSECUTIVE_FAILURES) {
@@ -110,12 +110,15 @@ export function planNext(thread: Thread, options: PlanOptions): Plan {
 }
 
 /** When every changed component reached the last environment at the merged SHA, code ends the thread. */
-export function finishedMessage(thread: Thread, config: RepoConfig): string | null {
+export function finishedMessage(
+  thread: Thread,
+  config: RepoConfig,
+  successes = deriveState(thread.events).successes,
+): string | null {
   const merged = lastOf(thread.events, "pr_merged");
   const components = changedComponents(thread.events);
   if (!merged || components.length === 0) return null;
   const last = lastEnvironment(config).name;
-  const { successes } = deriveState(thread.events);
   const reached = components.every((component) =>
     successes.some(
       (s) => s.component === component && s.environment === last && s.sha === merged.data.merge_sha,

@@ -43,9 +43,12 @@ export function threadRoot(events: readonly ThreadEvent[]): { channel: string; t
   return root?.data.ts ? { channel: root.data.channel, ts: root.data.ts } : null;
 }
 
-export function nextNotification(events: readonly ThreadEvent[], now: Date): Notification | null {
+export function nextNotification(
+  events: readonly ThreadEvent[],
+  now: Date,
+  state = deriveState(events),
+): Notification | null {
   const posted = new Map(eventsOf(events, "slack_posted").map((e) => [e.data.key, e]));
-  const state = deriveState(events);
   const requests = new Map(eventsOf(events, "approval_requested").map((e) => [e.data.approval_id, e]));
   // A thread that never deployed, asked or was asked anything stays quiet (e.g. a docs-only merge).
   const eventful = events.some((e) =>

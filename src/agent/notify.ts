@@ -1,4 +1,4 @@
-import type { Octokit, RepoRef } from "../github/repository.js";
+import { repoRefOf, type Octokit } from "../github/repository.js";
 import type { Log } from "../log.js";
 import { SlackCallError, type SlackPort } from "../slack/client.js";
 import {
@@ -255,8 +255,7 @@ async function commitsBetween(
   base: string,
   head: string,
 ): Promise<ApprovalCardInput["changes"]> {
-  const [owner, repo] = thread.repo.split("/") as [string, string];
-  const ref: RepoRef = { owner, repo };
+  const ref = repoRefOf(thread.repo);
   try {
     const octokit = await deps.octokitFor(thread.installationId);
     const { data } = await octokit.rest.repos.compareCommitsWithBasehead({

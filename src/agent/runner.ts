@@ -8,7 +8,7 @@ import {
   GitHubStepError,
   setDeploymentStatus,
 } from "../github/deployments.js";
-import type { Octokit, RepoRef } from "../github/repository.js";
+import { repoRefOf, type Octokit } from "../github/repository.js";
 import type { Log } from "../log.js";
 import { lastOf, newEvent, type EventOf, type NewEvent, type Thread } from "../thread/events.js";
 import { changedComponents, configOf, deriveState } from "../thread/state.js";
@@ -41,11 +41,6 @@ export interface LoopDeps {
 }
 
 const MAX_STEPS_PER_RUN = 30;
-
-export function repoRefOf(thread: Pick<Thread, "repo">): RepoRef {
-  const [owner, repo] = thread.repo.split("/") as [string, string];
-  return { owner, repo };
-}
 
 function lastSeqOf(thread: Thread): number {
   return thread.events.at(-1)?.seq ?? 0;
@@ -195,7 +190,7 @@ async function execute(
       const octokit = await deps.octokitFor(thread.installationId);
       await setDeploymentStatus(
         octokit,
-        repoRefOf(thread),
+        repoRefOf(thread.repo),
         plan.created.data.deployment_id,
         "error",
         `deploybot: ${summary}`,
@@ -362,7 +357,7 @@ async function createStepDeployment(
   createdHere: Set<number>,
 ): Promise<void> {
   const config = configOf(thread.events)!;
-  const ref = repoRefOf(thread);
+  const ref = repoRefOf(thread.repo);
   const a = authorized.data;
   const environment = config.environments[environmentIndex(config, a.environment)]!;
   const octokit = await deps.octokitFor(thread.installationId);
@@ -438,7 +433,7 @@ async function dispatchStep(
   recovering: boolean,
 ): Promise<void> {
   const config = configOf(thread.events)!;
-  const ref = repoRefOf(thread);
+  const ref = repoRefOf(thread.repo);
   const a = authorized.data;
   const deploymentId = created.data.deployment_id;
   const workflow = config.components[a.component]!.workflow;

@@ -14,6 +14,12 @@ export type Octokit = ProbotOctokit;
 
 export type RepoRef = { owner: string; repo: string };
 
+/** `owner/name` as octokit's parameters. */
+export function repoRefOf(fullName: string): RepoRef {
+  const [owner, repo] = fullName.split("/") as [string, string];
+  return { owner, repo };
+}
+
 export type LoadedConfig =
   | { kind: "missing" }
   | { kind: "invalid"; problems: string[] }

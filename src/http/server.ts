@@ -6,6 +6,7 @@ import {
 } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createNodeMiddleware, type ApplicationFunction, type Probot } from "probot";
+import { HANDLED_EVENTS } from "../app.js";
 import type { Log } from "../log.js";
 import { HttpError, mediaType, pathOf, readBody, sendJson } from "./body.js";
 
@@ -19,9 +20,7 @@ export const WEBHOOK_PATH = "/api/github/webhooks";
 
 /** The GitHub events this app subscribes to, and the few GitHub sends to every app. */
 const KNOWN_EVENTS = new Set([
-  "pull_request",
-  "deployment_status",
-  "workflow_run",
+  ...HANDLED_EVENTS.map((event) => event.split(".")[0]!),
   "ping",
   "installation",
   "installation_repositories",

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { advanceThread, type LoopDeps } from "../agent/runner.js";
+import { repoRefOf } from "../github/repository.js";
 import { AppendConflictError } from "../store/store.js";
 import { newEvent, type NewEvent } from "../thread/events.js";
 import { deriveState } from "../thread/state.js";
@@ -44,7 +45,7 @@ export async function launchFromApi(deps: LoopDeps, launch: z.infer<typeof ApiLa
   });
   if (!started.ok) {
     // The caller follows the thread it was given: it must say why nothing happened.
-    const [owner, repo] = launch.repo.split("/") as [string, string];
+    const { owner, repo } = repoRefOf(launch.repo);
     await deps.store.createThread(
       {
         id: launch.thread_id,

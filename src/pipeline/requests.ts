@@ -1,6 +1,6 @@
 import { advanceThread, type LoopDeps } from "../agent/runner.js";
 import { REPO_CONFIG_PATH } from "../config/repo-config.js";
-import { ciState, loadRepoConfig, type RepoRef } from "../github/repository.js";
+import { ciState, loadRepoConfig, repoRefOf } from "../github/repository.js";
 import { newEvent, type EventDataOf } from "../thread/events.js";
 import { deployedVersions } from "./ingest.js";
 
@@ -25,8 +25,7 @@ export async function startRequestThread(
   deps: LoopDeps,
   input: { threadId: string; repo: string; installationId: number; text: string; origin: RequestOrigin },
 ): Promise<StartedRequest> {
-  const [owner, name] = input.repo.split("/") as [string, string];
-  const ref: RepoRef = { owner, repo: name };
+  const ref = repoRefOf(input.repo);
   const octokit = await deps.octokitFor(input.installationId);
   const loaded = await loadRepoConfig(octokit, ref);
   if (loaded.kind !== "ok") {
@@ -48,8 +47,8 @@ export async function startRequestThread(
     source: input.origin.source,
     requested_by: input.origin.requestedBy,
     installation_id: input.installationId,
-    owner,
-    repo: name,
+    owner: ref.owner,
+    repo: ref.repo,
   });
   await deps.store.createThread(
     {

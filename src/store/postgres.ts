@@ -1,7 +1,6 @@
 import pg from "pg";
 import {
   parseEvent,
-  validateNewEvent,
   type NewEvent,
   type Thread,
   type ThreadEvent,
@@ -20,6 +19,7 @@ import {
   type Store,
   type ThreadSummary,
 } from "./store.js";
+import { stamp, truncate } from "./rows.js";
 
 /** Numbered migrations, applied once each, in order (DESIGN §7). Same tables as the SQLite store. */
 const MIGRATIONS: { version: number; sql: string }[] = [
@@ -108,8 +108,6 @@ const MIGRATIONS: { version: number; sql: string }[] = [
 /** Advisory lock key serializing migrations across replicas starting together. */
 const MIGRATION_LOCK = 7_405_811_002;
 
-const MAX_TEXT = 1000;
-const truncate = (s: string | null): string | null => (s === null ? null : s.slice(0, MAX_TEXT));
 const iso = (d: Date): string => d.toISOString();
 const isoOrNull = (d: Date | null): string | null => (d === null ? null : d.toISOString());
 
@@ -203,9 +201,6 @@ function toEvent(row: EventRow): ThreadEvent {
 }
 
 /** Stamps validated new events with their seq and time, as they will be stored. */
-function stamp(events: NewEvent[], firstSeq: number, at: string): ThreadEvent[] {
-  return events.map((e, i) => ({ ...validateNewEvent(e), seq: firstSeq + i, at }) as ThreadEvent);
-}
 
 type Queryable = pg.Pool | pg.PoolClient;
 

@@ -3,7 +3,6 @@ import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import {
   parseEvent,
-  validateNewEvent,
   type NewEvent,
   type Thread,
   type ThreadEvent,
@@ -22,6 +21,7 @@ import {
   type Store,
   type ThreadSummary,
 } from "./store.js";
+import { stamp, truncate } from "./rows.js";
 
 /** Numbered migrations, applied once each, in order (DESIGN §7). */
 const MIGRATIONS: { version: number; sql: string }[] = [
@@ -106,9 +106,6 @@ const MIGRATIONS: { version: number; sql: string }[] = [
     `,
   },
 ];
-
-const MAX_TEXT = 1000;
-const truncate = (s: string | null): string | null => (s === null ? null : s.slice(0, MAX_TEXT));
 
 interface ThreadRow {
   id: string;
@@ -199,9 +196,6 @@ function toEvent(row: EventRow): ThreadEvent {
 }
 
 /** Stamps validated new events with their seq and time, as they will be stored. */
-function stamp(events: NewEvent[], firstSeq: number, at: string): ThreadEvent[] {
-  return events.map((e, i) => ({ ...validateNewEvent(e), seq: firstSeq + i, at }) as ThreadEvent);
-}
 
 /**
  * The embedded store: one SQLite file (WAL), synchronous underneath the async interface. Every

@@ -1,17 +1,15 @@
 import { Agent, request } from "node:http";
 import { sign } from "@octokit/webhooks-methods";
-import { pino } from "pino";
-import { Probot } from "probot";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp, healthRoute } from "../../src/app.js";
 import { slackRoutes } from "../../src/http/slack-routes.js";
-import { startHttpServer, type StartedServer } from "../../src/http/server.js";
+import type { StartedServer } from "../../src/http/server.js";
 import { silentLog } from "../../src/log.js";
 import { signSlackRequest } from "../../src/slack/verify.js";
 import { SqliteStore } from "../../src/store/sqlite.js";
 import { deploymentStatus, mergedPullRequest } from "../helpers/fixtures.js";
 import { clickBody, rejectSubmissionBody } from "../helpers/app-server.js";
-import { APP_ID, TestOctokit, testPrivateKey, WEBHOOK_SECRET } from "../helpers/probot.js";
+import { startTestServer, WEBHOOK_SECRET } from "../helpers/probot.js";
 
 /**
  * Thousands of mutated webhook and Slack requests, none of them correctly signed: every one gets a
@@ -58,16 +56,8 @@ const NOW = new Date("2026-11-24T12:00:00Z");
 beforeAll(async () => {
   store = new SqliteStore(":memory:");
   await store.migrate();
-  const log = pino({ level: "silent" });
-  server = await startHttpServer({
-    probot: new Probot({
-      appId: APP_ID,
-      privateKey: testPrivateKey(),
-      secret: WEBHOOK_SECRET,
-      Octokit: TestOctokit,
-      log,
-    }),
-    app: createApp({
+  server = await startTestServer(
+    createApp({
       store,
       clock: () => NOW,
       routes: () => [
@@ -75,10 +65,7 @@ beforeAll(async () => {
         slackRoutes({ store, clock: () => NOW, signingSecret: SLACK_SECRET, slack: null, log: silentLog }),
       ],
     }),
-    host: "127.0.0.1",
-    port: 0,
-    log: silentLog,
-  });
+  );
 });
 
 afterAll(async () => {

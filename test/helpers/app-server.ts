@@ -1,9 +1,6 @@
 import { readFileSync } from "node:fs";
 import { sign } from "@octokit/webhooks-methods";
 import nock from "nock";
-import { pino } from "pino";
-import { Probot } from "probot";
-import { startHttpServer } from "../../src/http/server.js";
 import { createApp, healthRoute } from "../../src/app.js";
 import type { Decider } from "../../src/agent/decide.js";
 import { createRulesDecider } from "../../src/agent/rules-decider.js";
@@ -21,7 +18,7 @@ import { deploymentStatus, MERGE_SHA, mergedPullRequest, OWNER, REPO } from "./f
 import { CONFIG_YAML, mockCreateDeployment, mockDispatch, mockMergeContext } from "./github-mocks.js";
 import { recordingLog } from "./harness.js";
 import { httpRequest } from "./http.js";
-import { APP_ID, TestOctokit, testPrivateKey, WEBHOOK_SECRET } from "./probot.js";
+import { APP_ID, startTestServer, WEBHOOK_SECRET } from "./probot.js";
 
 /**
  * deploybot as a black box: a real server on a free port (GitHub webhooks and Slack endpoints),
@@ -107,27 +104,17 @@ export async function startAppServer(
     retries: 0,
     timeoutMs: 2_000,
   });
-  const silent = pino({ level: "silent" });
+  const apiTokens = options.apiTokens ?? new Map([[API_TOKEN, "ci"]]);
   let worker: WorkerDeps | undefined;
-  const server = await startHttpServer({
-    probot: new Probot({
-      appId: APP_ID,
-      privateKey: testPrivateKey(),
-      secret: WEBHOOK_SECRET,
-      Octokit: TestOctokit,
-      log: silent,
-    }),
-    host: "127.0.0.1",
-    port: 0,
-    log,
-    app: createApp({
+  const server = await startTestServer(
+    createApp({
       store,
       clock,
       routes: () => [
         healthRoute(store),
         metricsRoute(store),
-        dashboardRoutes({ store, tokens: options.apiTokens ?? new Map([[API_TOKEN, "ci"]]) }),
-        apiRoutes({ store, clock, tokens: options.apiTokens ?? new Map([[API_TOKEN, "ci"]]), log }),
+        dashboardRoutes({ store, tokens: apiTokens }),
+        apiRoutes({ store, clock, tokens: apiTokens, log }),
         slackRoutes({ store, clock, signingSecret: SLACK_SIGNING_SECRET, slack: slackClient, log }),
       ],
       onReady: (app) => {
@@ -144,7 +131,8 @@ export async function startAppServer(
         };
       },
     }),
-  });
+    log,
+  );
   const base = server.url;
   const runWorker = async () => {
     let handled = 0;

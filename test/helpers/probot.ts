@@ -1,5 +1,8 @@
 import { generateKeyPairSync } from "node:crypto";
-import { Probot, ProbotOctokit } from "probot";
+import { pino } from "pino";
+import { Probot, ProbotOctokit, type ApplicationFunction } from "probot";
+import { startHttpServer, type StartedServer } from "../../src/http/server.js";
+import { silentLog, type Log } from "../../src/log.js";
 
 /** A Probot with real app authentication (a fresh RSA key) and no retries or throttling. */
 
@@ -29,5 +32,26 @@ export function createTestProbot(): Probot {
     secret: WEBHOOK_SECRET,
     Octokit: TestOctokit,
     logLevel: "fatal",
+  });
+}
+
+/** A real HTTP server on a free port serving `app` with the test app's credentials, silently. */
+export async function startTestServer(
+  app: ApplicationFunction,
+  serverLog: Log = silentLog,
+): Promise<StartedServer> {
+  const log = pino({ level: "silent" });
+  return startHttpServer({
+    probot: new Probot({
+      appId: APP_ID,
+      privateKey: testPrivateKey(),
+      secret: WEBHOOK_SECRET,
+      Octokit: TestOctokit,
+      log,
+    }),
+    app,
+    host: "127.0.0.1",
+    port: 0,
+    log: serverLog,
   });
 }

@@ -223,3 +223,13 @@ export function deployRun(
     }),
   ];
 }
+
+/** The decision record of a scripted test decider. */
+export const TEST_DECISION_META = {
+  decider: "rules",
+  model: "test",
+  prompt_hash: "t",
+  tokens_in: null,
+  tokens_out: null,
+  latency_ms: 0,
+} as const;

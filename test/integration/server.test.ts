@@ -1,14 +1,11 @@
 import { sign } from "@octokit/webhooks-methods";
-import { pino } from "pino";
-import { Probot } from "probot";
-import { startHttpServer, type StartedServer } from "../../src/http/server.js";
-import { silentLog } from "../../src/log.js";
+import type { StartedServer } from "../../src/http/server.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { createApp, healthRoute } from "../../src/app.js";
 import { SqliteStore } from "../../src/store/sqlite.js";
 import { mergedPullRequest } from "../helpers/fixtures.js";
 import { httpRequest } from "../helpers/http.js";
-import { APP_ID, TestOctokit, testPrivateKey, WEBHOOK_SECRET } from "../helpers/probot.js";
+import { startTestServer, WEBHOOK_SECRET } from "../helpers/probot.js";
 
 /** The HTTP surface through a real server on a free port, with signed requests. */
 
@@ -21,20 +18,9 @@ afterEach(async () => {
 async function startServer() {
   const store = new SqliteStore(":memory:");
   await store.migrate();
-  const log = pino({ level: "silent" });
-  server = await startHttpServer({
-    probot: new Probot({
-      appId: APP_ID,
-      privateKey: testPrivateKey(),
-      secret: WEBHOOK_SECRET,
-      Octokit: TestOctokit,
-      log,
-    }),
-    app: createApp({ store, clock: () => new Date(), routes: () => [healthRoute(store)] }),
-    host: "127.0.0.1",
-    port: 0,
-    log: silentLog,
-  });
+  server = await startTestServer(
+    createApp({ store, clock: () => new Date(), routes: () => [healthRoute(store)] }),
+  );
   return { store, base: server.url };
 }
 

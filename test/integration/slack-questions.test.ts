@@ -12,6 +12,7 @@ import {
   type DeploymentBody,
 } from "../helpers/github-mocks.js";
 import { mockSlack, slackEventBody, startAppServer, type AppServer } from "../helpers/app-server.js";
+import { TEST_DECISION_META } from "../helpers/thread-builder.js";
 
 /**
  * Contacting humans with a tool call (DESIGN §5): a decider's `ask_human` is posted to Slack, and a
@@ -34,14 +35,7 @@ function askingOnceDecider(): Decider {
       return {
         ok: true,
         step: { intent: "ask_human", question: QUESTION, reason: "the last CI run of main was red" },
-        meta: {
-          decider: "rules",
-          model: "test",
-          prompt_hash: "t",
-          tokens_in: null,
-          tokens_out: null,
-          latency_ms: 0,
-        },
+        meta: TEST_DECISION_META,
       };
     },
   };

@@ -12,6 +12,7 @@ import {
   untilApprovalCard,
   type AppServer,
 } from "../helpers/app-server.js";
+import { TEST_DECISION_META } from "../helpers/thread-builder.js";
 
 /**
  * Rejecting in Slack (DESIGN §1 step 8, §6): Reject opens a modal for a reason; the reason is recorded
@@ -34,14 +35,7 @@ function recordingDecider(): Decider & { contexts: { afterRejection: boolean; co
       return {
         ok: true,
         step: { intent: "done_for_now", message: "stopping: a human asked for the frontend first" },
-        meta: {
-          decider: "rules",
-          model: "test",
-          prompt_hash: "t",
-          tokens_in: null,
-          tokens_out: null,
-          latency_ms: 0,
-        },
+        meta: TEST_DECISION_META,
       };
     },
   };
