@@ -103,6 +103,17 @@ const MIGRATIONS: { version: number; sql: string }[] = [
       );
     `,
   },
+  {
+    version: 3,
+    sql: `
+      CREATE TABLE thread_leases (
+        thread_id TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        lease_until TIMESTAMPTZ NOT NULL
+      );
+      ALTER TABLE inbox ADD COLUMN partition_key TEXT;
+    `,
+  },
 ];
 
 /** Advisory lock key serializing migrations across replicas starting together. */
@@ -139,6 +150,7 @@ interface InboxRow {
   payload: unknown;
   attempts: number;
   received_at: Date;
+  partition_key: string | null;
 }
 
 interface LockRow {
@@ -266,25 +278,38 @@ export class PostgresStore implements Store {
 
   async enqueue(entry: InboxEntryInput, now: Date): Promise<boolean> {
     const result = await this.pool.query(
-      `INSERT INTO inbox (delivery_id, source, kind, payload, status, attempts, due_at, received_at)
-       VALUES ($1, $2, $3, $4::jsonb, 'queued', 0, $5, $5)
+      `INSERT INTO inbox (delivery_id, source, kind, payload, status, attempts, due_at, received_at, partition_key)
+       VALUES ($1, $2, $3, $4::jsonb, 'queued', 0, $5, $5, $6)
        ON CONFLICT (delivery_id) DO NOTHING`,
-      [entry.deliveryId, entry.source, entry.kind, JSON.stringify(entry.payload ?? null), iso(now)],
+      [
+        entry.deliveryId,
+        entry.source,
+        entry.kind,
+        JSON.stringify(entry.payload ?? null),
+        iso(now),
+        entry.partition ?? null,
+      ],
     );
     return result.rowCount === 1;
   }
 
-  async claimInbox(workerId: string, now: Date, leaseMs: number): Promise<InboxEntry | null> {
+  async claimInbox(
+    workerId: string,
+    now: Date,
+    leaseMs: number,
+    options: { skipPartitions?: readonly string[] } = {},
+  ): Promise<InboxEntry | null> {
     const [row] = await this.rows<InboxRow>(
       `UPDATE inbox SET leased_by = $1, lease_until = $2, attempts = attempts + 1
        WHERE id = (
          SELECT id FROM inbox
          WHERE status = 'queued' AND due_at <= $3 AND (lease_until IS NULL OR lease_until <= $3)
+           AND (partition_key IS NULL OR NOT (partition_key = ANY($4::text[])))
          ORDER BY id LIMIT 1
          FOR UPDATE SKIP LOCKED
        )
-       RETURNING id, delivery_id, source, kind, payload, attempts, received_at`,
-      [workerId, iso(new Date(now.getTime() + leaseMs)), iso(now)],
+       RETURNING id, delivery_id, source, kind, payload, attempts, received_at, partition_key`,
+      [workerId, iso(new Date(now.getTime() + leaseMs)), iso(now), [...(options.skipPartitions ?? [])]],
     );
     if (!row) return null;
     return {
@@ -295,6 +320,7 @@ export class PostgresStore implements Store {
       payload: row.payload,
       attempts: row.attempts,
       receivedAt: iso(row.received_at),
+      partition: row.partition_key,
     };
   }
 
@@ -319,6 +345,15 @@ export class PostgresStore implements Store {
       `UPDATE inbox SET due_at = $1, last_error = $2, leased_by = NULL, lease_until = NULL
        WHERE id = $3 AND status = 'queued'`,
       [iso(retryAt), truncate(error), id],
+    );
+  }
+
+  async deferInbox(id: number, note: string, retryAt: Date): Promise<void> {
+    await this.pool.query(
+      `UPDATE inbox SET due_at = $1, note = $2, leased_by = NULL, lease_until = NULL,
+         attempts = GREATEST(attempts - 1, 0)
+       WHERE id = $3 AND status = 'queued'`,
+      [iso(retryAt), truncate(note), id],
     );
   }
 
@@ -448,6 +483,46 @@ export class PostgresStore implements Store {
       `SELECT * FROM threads WHERE status = 'waiting_for_lock' AND waiting_on = $1
        ORDER BY created_at, id`,
       [waitingOn],
+    );
+    return rows.map(toSummary);
+  }
+
+  // Thread leases
+
+  async acquireThreadLease(threadId: string, owner: string, now: Date, leaseMs: number): Promise<boolean> {
+    const rows = await this.rows<{ thread_id: string }>(
+      `INSERT INTO thread_leases (thread_id, owner, lease_until) VALUES ($1, $2, $3)
+       ON CONFLICT (thread_id) DO UPDATE SET owner = EXCLUDED.owner, lease_until = EXCLUDED.lease_until
+       WHERE thread_leases.owner = EXCLUDED.owner OR thread_leases.lease_until <= $4
+       RETURNING thread_id`,
+      [threadId, owner, iso(new Date(now.getTime() + leaseMs)), iso(now)],
+    );
+    return rows.length === 1;
+  }
+
+  async renewThreadLease(threadId: string, owner: string, leaseUntil: Date): Promise<boolean> {
+    const result = await this.pool.query(
+      "UPDATE thread_leases SET lease_until = $1 WHERE thread_id = $2 AND owner = $3",
+      [iso(leaseUntil), threadId, owner],
+    );
+    return result.rowCount === 1;
+  }
+
+  async releaseThreadLease(threadId: string, owner: string): Promise<void> {
+    await this.pool.query("DELETE FROM thread_leases WHERE thread_id = $1 AND owner = $2", [threadId, owner]);
+  }
+
+  async unownedThreads(
+    statuses: readonly ThreadStatus[],
+    now: Date,
+    limit: number,
+  ): Promise<ThreadSummary[]> {
+    if (statuses.length === 0) return [];
+    const rows = await this.rows<ThreadRow>(
+      `SELECT t.* FROM threads t LEFT JOIN thread_leases l ON l.thread_id = t.id
+       WHERE t.status = ANY($1::text[]) AND (l.thread_id IS NULL OR l.lease_until <= $2)
+       ORDER BY t.updated_at, t.id LIMIT $3`,
+      [[...statuses], iso(now), limit],
     );
     return rows.map(toSummary);
   }

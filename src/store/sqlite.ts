@@ -105,6 +105,17 @@ const MIGRATIONS: { version: number; sql: string }[] = [
       );
     `,
   },
+  {
+    version: 3,
+    sql: `
+      CREATE TABLE thread_leases (
+        thread_id TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        lease_until TEXT NOT NULL
+      );
+      ALTER TABLE inbox ADD COLUMN partition_key TEXT;
+    `,
+  },
 ];
 
 interface ThreadRow {
@@ -134,6 +145,7 @@ interface InboxRow {
   payload: string;
   attempts: number;
   received_at: string;
+  partition_key: string | null;
 }
 
 interface LockRow {
@@ -254,27 +266,44 @@ export class SqliteStore implements Store {
   async enqueue(entry: InboxEntryInput, now: Date): Promise<boolean> {
     const at = now.toISOString();
     const result = this.stmt(
-      `INSERT INTO inbox (delivery_id, source, kind, payload, status, attempts, due_at, received_at)
-       VALUES (?, ?, ?, ?, 'queued', 0, ?, ?)
+      `INSERT INTO inbox (delivery_id, source, kind, payload, status, attempts, due_at, received_at, partition_key)
+       VALUES (?, ?, ?, ?, 'queued', 0, ?, ?, ?)
        ON CONFLICT (delivery_id) DO NOTHING`,
-    ).run(entry.deliveryId, entry.source, entry.kind, JSON.stringify(entry.payload ?? null), at, at);
+    ).run(
+      entry.deliveryId,
+      entry.source,
+      entry.kind,
+      JSON.stringify(entry.payload ?? null),
+      at,
+      at,
+      entry.partition ?? null,
+    );
     return result.changes === 1;
   }
 
-  async claimInbox(workerId: string, now: Date, leaseMs: number): Promise<InboxEntry | null> {
+  async claimInbox(
+    workerId: string,
+    now: Date,
+    leaseMs: number,
+    options: { skipPartitions?: readonly string[] } = {},
+  ): Promise<InboxEntry | null> {
     const at = now.toISOString();
     const until = new Date(now.getTime() + leaseMs).toISOString();
+    const skip = options.skipPartitions ?? [];
     return this.db
       .transaction((): InboxEntry | null => {
-        const row = this.stmt(
-          `SELECT id FROM inbox
-           WHERE status = 'queued' AND due_at <= ? AND (lease_until IS NULL OR lease_until <= ?)
-           ORDER BY id LIMIT 1`,
-        ).get(at, at) as { id: number } | undefined;
+        const row = this.db
+          .prepare(
+            `SELECT id FROM inbox
+             WHERE status = 'queued' AND due_at <= ? AND (lease_until IS NULL OR lease_until <= ?)
+             ${skip.length ? `AND (partition_key IS NULL OR partition_key NOT IN (${skip.map(() => "?").join(", ")}))` : ""}
+             ORDER BY id LIMIT 1`,
+          )
+          .get(at, at, ...skip) as { id: number } | undefined;
         if (!row) return null;
         const claimed = this.stmt(
           `UPDATE inbox SET leased_by = ?, lease_until = ?, attempts = attempts + 1 WHERE id = ?
-           RETURNING id, delivery_id, source, kind, payload, attempts, received_at`,
+           RETURNING id, delivery_id, source, kind, payload, attempts, received_at, partition_key`,
         ).get(workerId, until, row.id) as InboxRow;
         return {
           id: claimed.id,
@@ -282,6 +311,7 @@ export class SqliteStore implements Store {
           source: claimed.source as InboxSource,
           kind: claimed.kind,
           payload: JSON.parse(claimed.payload) as unknown,
+          partition: claimed.partition_key,
           attempts: claimed.attempts,
           receivedAt: claimed.received_at,
         };
@@ -308,6 +338,14 @@ export class SqliteStore implements Store {
       `UPDATE inbox SET due_at = ?, last_error = ?, leased_by = NULL, lease_until = NULL
        WHERE id = ? AND status = 'queued'`,
     ).run(retryAt.toISOString(), truncate(error), id);
+  }
+
+  async deferInbox(id: number, note: string, retryAt: Date): Promise<void> {
+    this.stmt(
+      `UPDATE inbox SET due_at = ?, note = ?, leased_by = NULL, lease_until = NULL,
+         attempts = MAX(attempts - 1, 0)
+       WHERE id = ? AND status = 'queued'`,
+    ).run(retryAt.toISOString(), truncate(note), id);
   }
 
   async inboxCounts(): Promise<Record<"queued" | "done" | "dead", number>> {
@@ -442,6 +480,46 @@ export class SqliteStore implements Store {
       `SELECT * FROM threads WHERE status = 'waiting_for_lock' AND waiting_on = ?
        ORDER BY created_at, id`,
     ).all(waitingOn) as ThreadRow[];
+    return rows.map(toSummary);
+  }
+
+  // Thread leases
+
+  async acquireThreadLease(threadId: string, owner: string, now: Date, leaseMs: number): Promise<boolean> {
+    const row = this.stmt(
+      `INSERT INTO thread_leases (thread_id, owner, lease_until) VALUES (?, ?, ?)
+       ON CONFLICT (thread_id) DO UPDATE SET owner = excluded.owner, lease_until = excluded.lease_until
+       WHERE thread_leases.owner = excluded.owner OR thread_leases.lease_until <= ?
+       RETURNING thread_id`,
+    ).get(threadId, owner, new Date(now.getTime() + leaseMs).toISOString(), now.toISOString());
+    return row !== undefined;
+  }
+
+  async renewThreadLease(threadId: string, owner: string, leaseUntil: Date): Promise<boolean> {
+    const result = this.stmt(
+      "UPDATE thread_leases SET lease_until = ? WHERE thread_id = ? AND owner = ?",
+    ).run(leaseUntil.toISOString(), threadId, owner);
+    return result.changes === 1;
+  }
+
+  async releaseThreadLease(threadId: string, owner: string): Promise<void> {
+    this.stmt("DELETE FROM thread_leases WHERE thread_id = ? AND owner = ?").run(threadId, owner);
+  }
+
+  async unownedThreads(
+    statuses: readonly ThreadStatus[],
+    now: Date,
+    limit: number,
+  ): Promise<ThreadSummary[]> {
+    if (statuses.length === 0) return [];
+    const rows = this.db
+      .prepare(
+        `SELECT t.* FROM threads t LEFT JOIN thread_leases l ON l.thread_id = t.id
+         WHERE t.status IN (${statuses.map(() => "?").join(", ")})
+           AND (l.thread_id IS NULL OR l.lease_until <= ?)
+         ORDER BY t.updated_at, t.id LIMIT ?`,
+      )
+      .all(...statuses, now.toISOString(), limit) as ThreadRow[];
     return rows.map(toSummary);
   }
 

@@ -14,6 +14,11 @@ export interface InboxEntryInput {
   /** The event name, e.g. `pull_request.closed`, `deployment_status.created`. */
   kind: string;
   payload: unknown;
+  /**
+   * What the entry's work is about, usually the repository (`owner/name`): the worker keeps one
+   * partition from taking every slot, so one slow repository never stalls the others.
+   */
+  partition?: string | null;
 }
 
 export interface InboxEntry extends InboxEntryInput {
@@ -90,13 +95,20 @@ export interface Store {
    * Claims the oldest entry that is due and not leased (or whose lease expired), leasing it to
    * `workerId` until `now + leaseMs`, and increments its attempts.
    */
-  claimInbox(workerId: string, now: Date, leaseMs: number): Promise<InboxEntry | null>;
+  claimInbox(
+    workerId: string,
+    now: Date,
+    leaseMs: number,
+    options?: { skipPartitions?: readonly string[] },
+  ): Promise<InboxEntry | null>;
   /** Marks a claimed entry handled (`done`) or given up on (`dead`, with the error). */
   finishInbox(id: number, outcome: "done" | "dead", note: string | null, now: Date): Promise<void>;
   /** Extends the lease of an entry this worker still holds; false when it lost the lease. */
   renewInboxLease(id: number, workerId: string, leaseUntil: Date): Promise<boolean>;
   /** Releases a claimed entry to be retried at `retryAt`, recording the error. */
   retryInbox(id: number, error: string, retryAt: Date): Promise<void>;
+  /** Gives a claimed entry back untried (its thread is busy elsewhere): due again at `retryAt`, the attempt not counted. */
+  deferInbox(id: number, note: string, retryAt: Date): Promise<void>;
   inboxCounts(): Promise<Record<"queued" | "done" | "dead", number>>;
 
   // Threads and their append-only events.
@@ -114,6 +126,19 @@ export interface Store {
   threadCounts(): Promise<Partial<Record<ThreadStatus, number>>>;
   /** Threads deferred on a lock key (status waiting_for_lock), oldest first. */
   threadsWaitingFor(waitingOn: string): Promise<ThreadSummary[]>;
+
+  // Thread leases: one owner at a time advances a thread (also one not created yet).
+  /**
+   * Takes the thread's lease for `owner` until `now + leaseMs` when nobody holds it, its lease ran
+   * out, or `owner` already holds it; false when another owner holds it.
+   */
+  acquireThreadLease(threadId: string, owner: string, now: Date, leaseMs: number): Promise<boolean>;
+  /** Extends the lease if `owner` still holds it; false when it was lost. */
+  renewThreadLease(threadId: string, owner: string, leaseUntil: Date): Promise<boolean>;
+  /** Gives the lease back, only if `owner` holds it. */
+  releaseThreadLease(threadId: string, owner: string): Promise<void>;
+  /** Unfinished threads that nobody holds (no lease, or one that ran out), least recently updated first. */
+  unownedThreads(statuses: readonly ThreadStatus[], now: Date, limit: number): Promise<ThreadSummary[]>;
 
   // Locks: one running deploy per repository, component and environment.
   /** Takes the lock if free (or already held by this holder); otherwise returns the current holder. */

@@ -322,6 +322,77 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       });
     });
 
+    describe("partitions", () => {
+      it("skips entries of a busy partition and still hands out the others", async () => {
+        await store.enqueue(
+          { deliveryId: "a1", source: "github", kind: "push", payload: {}, partition: "acme/a" },
+          at(0),
+        );
+        await store.enqueue(
+          { deliveryId: "b1", source: "github", kind: "push", payload: {}, partition: "acme/b" },
+          at(0),
+        );
+        await store.enqueue({ deliveryId: "s1", source: "slack", kind: "slack.event", payload: {} }, at(0));
+        const first = await store.claimInbox("w1", at(1), 60_000, { skipPartitions: ["acme/a"] });
+        expect(first).toMatchObject({ deliveryId: "b1", partition: "acme/b" });
+        const second = await store.claimInbox("w1", at(1), 60_000, { skipPartitions: ["acme/a", "acme/b"] });
+        expect(second).toMatchObject({ deliveryId: "s1", partition: null });
+        expect(await store.claimInbox("w1", at(1), 60_000, { skipPartitions: ["acme/a"] })).toBeNull();
+        expect(await store.claimInbox("w1", at(1), 60_000)).toMatchObject({ deliveryId: "a1" });
+      });
+
+      it("gives a deferred entry back untried, due again at retryAt", async () => {
+        await store.enqueue({ deliveryId: "d1", source: "github", kind: "push", payload: {} }, at(0));
+        const claimed = await store.claimInbox("w1", at(1), 60_000);
+        await store.deferInbox(claimed!.id, "thread busy", at(5));
+        expect(await store.claimInbox("w2", at(4), 60_000)).toBeNull();
+        expect(await store.claimInbox("w2", at(5), 60_000)).toMatchObject({ deliveryId: "d1", attempts: 1 });
+      });
+    });
+
+    describe("thread leases", () => {
+      it("let one owner at a time hold a thread, even one not created yet", async () => {
+        expect(await store.acquireThreadLease("th1", "a", at(0), 10_000)).toBe(true);
+        expect(await store.acquireThreadLease("th1", "b", at(1), 10_000)).toBe(false);
+        expect(await store.acquireThreadLease("th1", "a", at(2), 10_000)).toBe(true);
+        expect(await store.acquireThreadLease("th2", "b", at(2), 10_000)).toBe(true);
+      });
+
+      it("let exactly one of two concurrent owners win", async () => {
+        const results = await Promise.all([
+          store.acquireThreadLease("th1", "a", at(0), 10_000),
+          store.acquireThreadLease("th1", "b", at(0), 10_000),
+        ]);
+        expect(results.filter(Boolean)).toHaveLength(1);
+      });
+
+      it("pass to another owner once the lease ran out, and the old owner can no longer renew", async () => {
+        await store.acquireThreadLease("th1", "a", at(0), 10_000);
+        expect(await store.acquireThreadLease("th1", "b", at(10), 10_000)).toBe(true);
+        expect(await store.renewThreadLease("th1", "a", at(30))).toBe(false);
+        expect(await store.renewThreadLease("th1", "b", at(30))).toBe(true);
+        expect(await store.acquireThreadLease("th1", "a", at(25), 10_000)).toBe(false);
+      });
+
+      it("are given back only by their owner", async () => {
+        await store.acquireThreadLease("th1", "a", at(0), 10_000);
+        await store.releaseThreadLease("th1", "b");
+        expect(await store.acquireThreadLease("th1", "b", at(1), 10_000)).toBe(false);
+        await store.releaseThreadLease("th1", "a");
+        expect(await store.acquireThreadLease("th1", "b", at(1), 10_000)).toBe(true);
+      });
+
+      it("keep held threads out of the unowned list until their lease runs out", async () => {
+        await store.createThread(thread("th1"), [ciOk(), humanNeeded()], at(0));
+        await store.createThread(thread("th2"), [ciOk(), humanNeeded()], at(1));
+        await store.createThread(thread("th3"), [ciOk(), done()], at(2));
+        await store.acquireThreadLease("th1", "a", at(3), 10_000);
+        const waiting = ["waiting_for_human"] as const;
+        expect((await store.unownedThreads(waiting, at(4), 10)).map((t) => t.id)).toEqual(["th2"]);
+        expect((await store.unownedThreads(waiting, at(13), 10)).map((t) => t.id)).toEqual(["th1", "th2"]);
+      });
+    });
+
     describe("references", () => {
       it("returns null for an unknown key and the latest value for a known one", async () => {
         expect(await store.getRef("approval:ap_1")).toBeNull();
