@@ -38,7 +38,13 @@ export function createApp(deps: AppDeps): ApplicationFunction {
         return;
       }
       const stored = await deps.store.enqueue(
-        { deliveryId: context.id, source: "github", kind, payload: context.payload },
+        {
+          deliveryId: context.id,
+          source: "github",
+          kind,
+          payload: context.payload,
+          partition: "repository" in context.payload ? (context.payload.repository?.full_name ?? null) : null,
+        },
         deps.clock(),
       );
       app.log.debug(

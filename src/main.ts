@@ -90,6 +90,7 @@ async function main(): Promise<void> {
           appId: Number(settings.appId),
           pollMs: settings.workerPollMs,
           leaseMs: settings.inboxLeaseMs,
+          concurrency: settings.workerConcurrency,
           slack,
           githubUrl,
         });
@@ -116,8 +117,8 @@ async function main(): Promise<void> {
   }
 
   const shutdown = async (signal: string) => {
-    log.info(`${signal}: stopping`);
-    await worker?.stop();
+    log.info(`${signal}: stopping (running work gets ${settings.shutdownGraceMs} ms to finish)`);
+    await worker?.stop(settings.shutdownGraceMs);
     await server.close();
     await store.close();
     process.exit(0);

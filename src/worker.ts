@@ -21,26 +21,38 @@ import {
 } from "./pipeline/slack-inbox.js";
 import { repoRefOf } from "./github/repository.js";
 import { compactFailure, runIdFromUrl } from "./pipeline/failure.js";
+import { INTERNAL_KINDS, LockReleased, SupersedeThread, WakeThread } from "./pipeline/internal-entries.js";
+import { handleLockReleased, supersedeThread, wakeThread } from "./pipeline/lock-wake.js";
+import { ThreadBusyError, ThreadLeases } from "./agent/ownership.js";
 import type { DeploymentRecord, InboxEntry } from "./store/store.js";
 
 /**
- * The worker: takes verified requests from the durable inbox, one at a time, and hands each to
- * the domain. A failure is retried with backoff (the entry stays in the inbox, leased); a payload
- * that can never be handled is set aside as dead, with the reason, and logged.
+ * The worker: takes verified requests from the durable inbox, several at once (never two of the same
+ * thread: each takes the thread's lease first) and hands each to the domain. A failure is retried
+ * with backoff (the entry stays in the inbox); an entry whose thread is busy elsewhere waits untried;
+ * a payload that can never be handled is set aside as dead, with the reason, and logged.
  */
 
 export interface WorkerDeps extends LoopDeps {
   /** The GitHub App's id: deployment statuses written by the app itself are ignored. */
   appId: number | null;
   pollMs: number;
+  /** How long an inbox entry's and a thread's lease last without renewal (a crash frees them then). */
   leaseMs?: number;
   maxAttempts?: number;
   workerId?: string;
+  /** Entries handled at once (DEPLOYBOT_WORKER_CONCURRENCY). */
+  concurrency?: number;
+  /** How often unfinished threads nobody holds are looked at (crashes, timers). */
+  recoveryIntervalMs?: number;
 }
 
 const DEFAULT_LEASE_MS = 60_000;
 const DEFAULT_MAX_ATTEMPTS = 8;
+const DEFAULT_CONCURRENCY = 4;
 const RECOVERY_INTERVAL_MS = 60_000;
+/** An entry whose thread another worker holds is looked at again after this long. */
+const BUSY_RETRY_MS = 1_000;
 
 class PermanentError extends Error {}
 
@@ -135,6 +147,12 @@ export async function handleEntry(deps: WorkerDeps, entry: InboxEntry): Promise<
       return launchFromApi(deps, parsePayload(ApiLaunch, entry));
     case "api.control":
       return controlFromApi(deps, parsePayload(ApiControl, entry));
+    case INTERNAL_KINDS.lockReleased:
+      return handleLockReleased(deps, parsePayload(LockReleased, entry), entry.deliveryId);
+    case INTERNAL_KINDS.wake:
+      return wakeThread(deps, parsePayload(WakeThread, entry));
+    case INTERNAL_KINDS.supersede:
+      return supersedeThread(deps, parsePayload(SupersedeThread, entry));
     default:
       return `skipped: deploybot does not handle ${entry.kind}`;
   }
@@ -166,30 +184,67 @@ async function failureSummary(
   }
 }
 
-/** Claims and handles one due inbox entry; returns false when there was none. */
-export async function processNextEntry(deps: WorkerDeps): Promise<boolean> {
-  const workerId = deps.workerId ?? "worker";
-  const entry = await deps.store.claimInbox(workerId, deps.clock(), deps.leaseMs ?? DEFAULT_LEASE_MS);
-  if (!entry) return false;
-  const fields = { delivery: entry.deliveryId, event: entry.kind, attempt: entry.attempts };
-  // Keep the lease while the work runs (a model call can be slow); a crash stops renewing it, and
-  // another worker takes the entry over once it lapses.
+/** Runs `work` holding (and renewing) the inbox entry's lease and the leases of the threads it owns. */
+async function withLeases<T>(
+  deps: WorkerDeps,
+  leases: ThreadLeases,
+  entry: InboxEntry | null,
+  work: (leases: ThreadLeases) => Promise<T>,
+): Promise<T> {
   const leaseMs = deps.leaseMs ?? DEFAULT_LEASE_MS;
+  // Keep the leases while the work runs (a model call can be slow); a crash stops renewing them,
+  // and another worker takes the entry and its threads over once they lapse.
   const heartbeat = setInterval(
     () => {
-      void deps.store
-        .renewInboxLease(entry.id, workerId, new Date(deps.clock().getTime() + leaseMs))
-        .catch((error: unknown) =>
-          deps.log.warn(fields, `could not renew the inbox lease: ${String(error)}`),
-        );
+      const until = new Date(deps.clock().getTime() + leaseMs);
+      void Promise.all([
+        entry ? deps.store.renewInboxLease(entry.id, deps.workerId ?? "worker", until) : null,
+        leases.renew(),
+      ]).catch((error: unknown) => deps.log.warn({}, `could not renew leases: ${String(error)}`));
     },
-    Math.max(1_000, leaseMs / 3),
+    Math.max(500, leaseMs / 3),
   );
   try {
-    const note = await handleEntry(deps, entry);
+    return await work(leases);
+  } finally {
+    clearInterval(heartbeat);
+    await leases.releaseAll().catch((error: unknown) =>
+      deps.log.warn({}, `could not give the thread leases back: ${String(error)}`),
+    );
+  }
+}
+
+let taskCounter = 0;
+/** The leases of one unit of work, owned under a name no other work shares. */
+const newLeases = (deps: WorkerDeps) =>
+  new ThreadLeases(
+    deps,
+    `${deps.workerId ?? "worker"}#${++taskCounter}`,
+    deps.leaseMs ?? DEFAULT_LEASE_MS,
+  );
+
+/** Handles one claimed entry to its end: done, retried later, deferred (thread busy) or dead. */
+export async function processEntry(
+  deps: WorkerDeps,
+  entry: InboxEntry,
+  leases: ThreadLeases = newLeases(deps),
+): Promise<void> {
+  const fields = { delivery: entry.deliveryId, event: entry.kind, attempt: entry.attempts };
+  try {
+    const note = await withLeases(deps, leases, entry, (held) => handleEntry({ ...deps, own: held.own }, entry));
     await deps.store.finishInbox(entry.id, "done", note, deps.clock());
     deps.log.debug(fields, note);
   } catch (error) {
+    if (error instanceof ThreadBusyError) {
+      // Its owner is at work on it: the entry waits, untried, and is handled once the owner lets go.
+      await deps.store.deferInbox(
+        entry.id,
+        error.message,
+        new Date(deps.clock().getTime() + BUSY_RETRY_MS),
+      );
+      deps.log.debug({ ...fields, thread: error.threadId }, error.message);
+      return;
+    }
     const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     const maxAttempts = deps.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
     if (error instanceof PermanentError || entry.attempts >= maxAttempts) {
@@ -204,76 +259,173 @@ export async function processNextEntry(deps: WorkerDeps): Promise<boolean> {
       );
       deps.log.warn(fields, `${entry.kind} failed, retrying in ${Math.round(delayMs / 1000)}s: ${message}`);
     }
-  } finally {
-    clearInterval(heartbeat);
   }
+}
+
+/** Claims and handles one due inbox entry; returns false when there was none. */
+export async function processNextEntry(deps: WorkerDeps): Promise<boolean> {
+  const entry = await deps.store.claimInbox(
+    deps.workerId ?? "worker",
+    deps.clock(),
+    deps.leaseMs ?? DEFAULT_LEASE_MS,
+  );
+  if (!entry) return false;
+  await processEntry(deps, entry);
   return true;
 }
 
+const UNFINISHED = [
+  "running",
+  "waiting_for_lock",
+  "waiting_for_approval",
+  "waiting_for_deploy",
+  "waiting_for_human",
+] as const;
+
 /**
  * Moves on threads that a crash or an outage left mid-step, and lets time act on waiting ones
- * (approval reminders and expiry). Waiting threads with nothing due cost one read each.
+ * (approval reminders and expiry, deploy timeouts). Only threads nobody holds are taken, each under
+ * its own lease; waiting threads with nothing due cost one read each.
  */
-export async function recoverThreads(deps: WorkerDeps): Promise<number> {
-  const threads = await deps.store.listThreads({
-    status: [
-      "running",
-      "waiting_for_lock",
-      "waiting_for_approval",
-      "waiting_for_deploy",
-      "waiting_for_human",
-    ],
-    limit: 200,
-  });
+export async function recoverThreads(deps: WorkerDeps, isStopped: () => boolean = () => false): Promise<number> {
+  const threads = await deps.store.unownedThreads(UNFINISHED, deps.clock(), 200);
+  let advanced = 0;
   for (const thread of threads) {
+    if (isStopped()) break;
     try {
-      await advanceThread(deps, thread.id);
+      await withLeases(deps, newLeases(deps), null, async (held) => {
+        await advanceThread({ ...deps, own: held.own }, thread.id);
+      });
+      advanced++;
     } catch (error) {
+      if (error instanceof ThreadBusyError) continue; // another worker took it meanwhile
       deps.log.warn({ thread: thread.id }, `could not resume thread yet: ${String(error)}`);
     }
   }
-  return threads.length;
+  return advanced;
 }
 
 export interface RunningWorker {
-  stop(): Promise<void>;
+  /** Stops claiming, lets running work finish within `graceMs`, then gives every lease back. */
+  stop(graceMs?: number): Promise<void>;
   /** Handles every due entry now; for tests and for a graceful shutdown. */
   drain(): Promise<void>;
 }
 
+interface Task {
+  entry: InboxEntry;
+  leases: ThreadLeases;
+  done: Promise<void>;
+}
+
+/** How long the leases of work cut off by a shutdown stay, so that a write on the wire lands first. */
+const HAND_BACK_SAFETY_MS = 5_000;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
 export function startWorker(deps: WorkerDeps): RunningWorker {
   const worker = { ...deps, workerId: deps.workerId ?? `worker-${randomUUID().slice(0, 8)}` };
+  const concurrency = Math.max(1, deps.concurrency ?? DEFAULT_CONCURRENCY);
+  // One repository may take at most half of the slots: a slow one never stalls the others.
+  const perPartition = Math.max(1, Math.floor(concurrency / 2));
+  const leaseMs = worker.leaseMs ?? DEFAULT_LEASE_MS;
+  // Threads a crashed worker held are free once their lease lapses: look soon after that.
+  const recoveryIntervalMs =
+    deps.recoveryIntervalMs ?? Math.min(RECOVERY_INTERVAL_MS, Math.max(5_000, 2 * leaseMs));
+  const tasks = new Map<number, Task>();
   let stopped = false;
-  let running: Promise<void> = Promise.resolve();
-  let timer: NodeJS.Timeout | undefined;
+  let filling: Promise<void> | null = null;
+  let refill = false;
+  let recovery: Promise<unknown> | null = null;
   let lastRecovery = 0;
 
-  const tick = async () => {
-    if (Date.now() - lastRecovery > RECOVERY_INTERVAL_MS) {
-      lastRecovery = Date.now();
-      await recoverThreads(worker);
+  const busyPartitions = (): string[] => {
+    const counts = new Map<string, number>();
+    for (const { entry } of tasks.values()) {
+      if (entry.partition) counts.set(entry.partition, (counts.get(entry.partition) ?? 0) + 1);
     }
-    while (!stopped && (await processNextEntry(worker))) {
-      // keep going while there is work
+    return [...counts].filter(([, n]) => n >= perPartition).map(([partition]) => partition);
+  };
+
+  const fillSlots = async (): Promise<void> => {
+    while (!stopped && tasks.size < concurrency) {
+      const entry = await worker.store.claimInbox(worker.workerId, worker.clock(), leaseMs, {
+        skipPartitions: busyPartitions(),
+      });
+      if (!entry) return;
+      if (stopped) {
+        await worker.store.deferInbox(entry.id, "worker stopping", worker.clock());
+        return;
+      }
+      const leases = newLeases(worker);
+      const done = processEntry(worker, entry, leases)
+        .catch((error: unknown) =>
+          worker.log.error({ delivery: entry.deliveryId }, `worker failed on an entry: ${String(error)}`),
+        )
+        .finally(() => {
+          tasks.delete(entry.id);
+          kick();
+        });
+      tasks.set(entry.id, { entry, leases, done });
     }
   };
-  const schedule = () => {
+
+  /** Claims work for free slots; a call while claiming makes the claimer look once more. */
+  const kick = (): void => {
     if (stopped) return;
-    timer = setTimeout(() => {
-      running = tick()
-        .catch((error: unknown) => worker.log.error({}, `worker loop failed: ${String(error)}`))
-        .finally(schedule);
-    }, worker.pollMs);
+    if (filling) {
+      refill = true;
+      return;
+    }
+    filling = fillSlots()
+      .catch((error: unknown) => worker.log.error({}, `could not claim inbox entries: ${String(error)}`))
+      .finally(() => {
+        filling = null;
+        if (refill) {
+          refill = false;
+          kick();
+        }
+      });
   };
-  schedule();
+
+  const tick = () => {
+    if (stopped) return;
+    if (!recovery && Date.now() - lastRecovery > recoveryIntervalMs) {
+      lastRecovery = Date.now();
+      recovery = recoverThreads(worker, () => stopped)
+        .catch((error: unknown) => worker.log.error({}, `recovery sweep failed: ${String(error)}`))
+        .finally(() => {
+          recovery = null;
+        });
+    }
+    kick();
+  };
+  const timer = setInterval(tick, worker.pollMs);
+  tick();
+
   return {
-    async stop() {
+    async stop(graceMs = 10_000) {
       stopped = true;
-      if (timer) clearTimeout(timer);
-      await running;
+      clearInterval(timer);
+      const running = Promise.all([filling, recovery, ...[...tasks.values()].map((t) => t.done)]);
+      await Promise.race([running, sleep(graceMs)]);
+      // Work still running past the grace period is cut off by the exit that follows: its leases
+      // are handed back with a short margin, and the next owner looks for any write it recorded as
+      // intended before writing again.
+      const until = new Date(worker.clock().getTime() + HAND_BACK_SAFETY_MS);
+      for (const { entry, leases } of tasks.values()) {
+        worker.log.warn(
+          { delivery: entry.deliveryId, event: entry.kind },
+          "stopping before this entry was handled; another worker takes it over",
+        );
+        await Promise.all([
+          leases.handBack(HAND_BACK_SAFETY_MS),
+          worker.store.renewInboxLease(entry.id, worker.workerId, until),
+        ]).catch((error: unknown) => worker.log.warn({}, `could not hand leases back: ${String(error)}`));
+      }
     },
     async drain() {
-      await running;
+      await Promise.all([filling, ...[...tasks.values()].map((t) => t.done)]);
       while (await processNextEntry(worker)) {
         // handle everything due
       }

@@ -35,7 +35,13 @@ export type Plan =
   | { kind: "decide"; config: RepoConfig }
   | { kind: "notify"; notification: Notification }
   | { kind: "expire_approval"; approvalId: string }
-  | { kind: "deploy_timeout"; created: EventOf<"deployment_created">; timeoutMs: number };
+  | { kind: "deploy_timeout"; created: EventOf<"deployment_created">; timeoutMs: number }
+  | {
+      kind: "abandon_deployment";
+      authorized: EventOf<"deploy_authorized">;
+      created: EventOf<"deployment_created"> | null;
+      reason: string;
+    };
 
 export interface PlanOptions {
   now: Date;
@@ -50,6 +56,21 @@ export function planNext(thread: Thread, options: PlanOptions): Plan {
   if (options.notify && config?.slack) {
     const notification = nextNotification(events, options.now, state);
     if (notification) return { kind: "notify", notification };
+  }
+  if (state.terminal && state.inFlight && !state.inFlight.dispatched) {
+    // A deployment created (or maybe created) for a step that will never run must not stay pending.
+    const { authorized, created } = state.inFlight;
+    const intended = events.some(
+      (e) => e.type === "github_writing" && e.data.key === `deployment:${authorized.seq}`,
+    );
+    if (created || intended) {
+      return {
+        kind: "abandon_deployment",
+        authorized,
+        created,
+        reason: `the thread was ${state.status} before the deploy was dispatched`,
+      };
+    }
   }
   if (state.terminal) return { kind: "idle", reason: `thread is ${state.status}` };
   if (!config) return { kind: "idle", reason: "thread has no configuration" };

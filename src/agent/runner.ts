@@ -12,14 +12,20 @@ import { repoRefOf, type Octokit } from "../github/repository.js";
 import type { Log } from "../log.js";
 import { lastOf, newEvent, type EventOf, type NewEvent, type Thread } from "../thread/events.js";
 import { changedComponents, configOf, deriveState } from "../thread/state.js";
-import { AppendConflictError, type DeploymentRecord, type Lock, type Store } from "../store/store.js";
+import {
+  AppendConflictError,
+  type DeploymentRecord,
+  type Lock,
+  type LockHolder,
+  type Store,
+} from "../store/store.js";
+import { lockReleasedEntry } from "../pipeline/internal-entries.js";
 import { SlackCallError, type SlackPort } from "../slack/client.js";
 import type { Decider } from "./decide.js";
 import { sendNotification } from "./notify.js";
 import { eventsForVerdict, planNext, type Plan } from "./loop.js";
 import { deployActionOf, type NextStep } from "./next-step.js";
 import { judge, lockKeyOf, type PolicyFacts } from "./policy.js";
-import { supersessions, type QueuedMerge } from "./supersede.js";
 
 /**
  * Runs a thread forward until it must wait: plan (pure), then do exactly that one thing at the
@@ -38,6 +44,11 @@ export interface LoopDeps {
   /** The GitHub web address for links, e.g. https://github.com or a GitHub Enterprise Server. */
   githubUrl?: string;
   newId?: () => string;
+  /**
+   * Takes the thread's lease for the work in hand, or throws ThreadBusyError (the worker passes it
+   * in; a caller without it, such as a test, owns the thread by construction).
+   */
+  own?: (threadId: string) => Promise<void>;
 }
 
 const MAX_STEPS_PER_RUN = 30;
@@ -57,11 +68,11 @@ function isTransient(error: unknown): boolean {
 }
 
 export async function advanceThread(deps: LoopDeps, threadId: string): Promise<void> {
-  // Deployments created by this very run: dispatching them needs no look for an earlier dispatch.
-  const createdHere = new Set<number>();
-  // Slack notifications whose intent this run recorded: no earlier attempt to look for.
+  // Writes (Slack posts, GitHub deployments and dispatches) whose intent this very run recorded:
+  // no earlier attempt to look for. Any other recorded intent is a doubt: look before writing.
   const intentsHere = new Set<string>();
   for (let step = 0; step < MAX_STEPS_PER_RUN; step++) {
+    await deps.own?.(threadId);
     const thread = await deps.store.getThread(threadId);
     if (!thread) throw new Error(`thread ${threadId} not found`);
     const plan = planNext(thread, { now: deps.clock(), notify: Boolean(deps.slack) });
@@ -73,7 +84,7 @@ export async function advanceThread(deps: LoopDeps, threadId: string): Promise<v
       return;
     }
     try {
-      if ((await execute(deps, thread, plan, createdHere, intentsHere)) === "settled") return;
+      if ((await execute(deps, thread, plan, intentsHere)) === "settled") return;
     } catch (error) {
       if (error instanceof AppendConflictError) {
         deps.log.debug({ thread: threadId }, "another worker moved the thread on; planning again");
@@ -129,7 +140,6 @@ async function execute(
   deps: LoopDeps,
   thread: Thread,
   plan: Exclude<Plan, { kind: "idle" | "wait" }>,
-  createdHere: Set<number>,
   intentsHere: Set<string>,
 ): Promise<"settled" | void> {
   switch (plan.kind) {
@@ -215,19 +225,46 @@ async function execute(
       return;
     case "judge":
       return judgeStep(deps, thread, plan.step, plan.approved);
-    case "create_deployment":
-      await createStepDeployment(deps, thread, plan.authorized, createdHere);
+    case "create_deployment": {
+      const intent = await recordIntent(deps, thread, `deployment:${plan.authorized.seq}`, intentsHere);
+      if (intent) await createStepDeployment(deps, thread, plan.authorized, intent);
       return;
-    case "dispatch":
-      await dispatchStep(
-        deps,
-        thread,
-        plan.authorized,
-        plan.created,
-        !createdHere.has(plan.created.data.deployment_id),
-      );
+    }
+    case "dispatch": {
+      const key = `dispatch:${plan.created.data.deployment_id}`;
+      const intent = await recordIntent(deps, thread, key, intentsHere);
+      if (intent) await dispatchStep(deps, thread, plan.authorized, plan.created, intent);
+      return;
+    }
+    case "abandon_deployment":
+      await abandonDeployment(deps, thread, plan.authorized, plan.created, plan.reason);
       return;
   }
+}
+
+/** How a GitHub write stands: recorded by this run (write at once) or earlier (look first). */
+interface WriteIntent {
+  recovering: boolean;
+  recordedAt: string;
+}
+
+/**
+ * Records the intent of a GitHub write before making it, so that after any doubt the write is
+ * looked for before it is made again. Returns null when it just recorded it (the loop plans again).
+ */
+async function recordIntent(
+  deps: LoopDeps,
+  thread: Thread,
+  key: string,
+  intentsHere: Set<string>,
+): Promise<WriteIntent | null> {
+  const recorded = thread.events.findLast((e) => e.type === "github_writing" && e.data.key === key);
+  if (!recorded) {
+    await append(deps, thread, [newEvent("github_writing", { key })]);
+    intentsHere.add(key);
+    return null;
+  }
+  return { recovering: !intentsHere.has(key), recordedAt: recorded.at };
 }
 
 export function describeStep(step: NextStep): string {
@@ -350,11 +387,14 @@ async function isStaleLock(deps: LoopDeps, lock: Lock): Promise<boolean> {
   return deps.clock().getTime() - Date.parse(lock.acquiredAt) > LOCK_GRACE_MS;
 }
 
+/** How long GitHub may take to list the run of a dispatch before a dispatch counts as lost. */
+const RUN_LISTING_GRACE_MS = 10_000;
+
 async function createStepDeployment(
   deps: LoopDeps,
   thread: Thread,
   authorized: EventOf<"deploy_authorized">,
-  createdHere: Set<number>,
+  intent: WriteIntent,
 ): Promise<void> {
   const config = configOf(thread.events)!;
   const ref = repoRefOf(thread.repo);
@@ -362,16 +402,21 @@ async function createStepDeployment(
   const environment = config.environments[environmentIndex(config, a.environment)]!;
   const octokit = await deps.octokitFor(thread.installationId);
   try {
-    // The step's idempotency key is (thread, seq of deploy_authorized): look before creating.
-    const known = await deps.store.findDeploymentForStep(thread.id, authorized.seq);
+    // The step's idempotency key is (thread, seq of deploy_authorized). After a doubt, look first:
+    // GitHub may have created the deployment even though its answer never arrived.
+    const known = intent.recovering
+      ? ((await deps.store.findDeploymentForStep(thread.id, authorized.seq))?.deploymentId ??
+        (await findDeploymentForStep(octokit, ref, {
+          sha: a.sha,
+          environment: a.environment,
+          threadId: thread.id,
+          stepSeq: authorized.seq,
+        })))
+      : null;
+    if (known !== null)
+      deps.log.info({ thread: thread.id, deployment: known }, "found the deployment of an earlier attempt");
     const deploymentId =
-      known?.deploymentId ??
-      (await findDeploymentForStep(octokit, ref, {
-        sha: a.sha,
-        environment: a.environment,
-        threadId: thread.id,
-        stepSeq: authorized.seq,
-      })) ??
+      known ??
       (await createDeployment(octokit, ref, {
         sha: a.sha,
         environment: a.environment,
@@ -382,7 +427,6 @@ async function createStepDeployment(
         requiredContexts: environment.required_contexts ?? [],
         productionEnvironment: environmentIndex(config, a.environment) === config.environments.length - 1,
       }));
-    createdHere.add(deploymentId);
     await deps.store.recordDeployment(
       {
         deploymentId,
@@ -421,7 +465,10 @@ async function createStepDeployment(
         log_url: null,
       }),
     ]);
-    await releaseAndWake(deps, a.lock_key, thread.id);
+    await releaseLock(deps, thread.repo, a.component, a.environment, {
+      threadId: thread.id,
+      stepSeq: authorized.seq,
+    });
   }
 }
 
@@ -430,7 +477,7 @@ async function dispatchStep(
   thread: Thread,
   authorized: EventOf<"deploy_authorized">,
   created: EventOf<"deployment_created">,
-  recovering: boolean,
+  intent: WriteIntent,
 ): Promise<void> {
   const config = configOf(thread.events)!;
   const ref = repoRefOf(thread.repo);
@@ -439,10 +486,18 @@ async function dispatchStep(
   const workflow = config.components[a.component]!.workflow;
   const octokit = await deps.octokitFor(thread.installationId);
   try {
-    // After a crash it is unknown whether the dispatch went out: look for its run before sending another.
-    const earlier = recovering ? await findDispatchedRun(octokit, ref, workflow, deploymentId) : null;
+    // After a doubt it is unknown whether the dispatch went out: look for its run before sending another.
+    const earlier = intent.recovering ? await findDispatchedRun(octokit, ref, workflow, deploymentId) : null;
     if (earlier)
       deps.log.info({ thread: thread.id, deployment: deploymentId }, "found the run of an earlier dispatch");
+    if (
+      intent.recovering &&
+      !earlier &&
+      deps.clock().getTime() - Date.parse(intent.recordedAt) < RUN_LISTING_GRACE_MS
+    ) {
+      // GitHub lists a new run after a moment: dispatching again now could start a second one.
+      throw new Error(`the run of an earlier dispatch of deployment ${deploymentId} may not be listed yet`);
+    }
     const run =
       earlier ??
       (await dispatchWorkflow(octokit, ref, {
@@ -472,14 +527,7 @@ async function dispatchStep(
     if (isTransient(error) || error instanceof AppendConflictError) throw error;
     const summary = error instanceof Error ? error.message : String(error);
     deps.log.warn({ thread: thread.id, deployment: deploymentId }, summary);
-    // The deployment would otherwise stay pending on GitHub forever.
-    await setDeploymentStatus(octokit, ref, deploymentId, "error", `deploybot: ${summary}`).catch(
-      (statusError: unknown) =>
-        deps.log.warn(
-          { deployment: deploymentId },
-          `could not mark deployment failed: ${String(statusError)}`,
-        ),
-    );
+    await endDeployment(deps, thread, deploymentId, "error", summary);
     await finishDeploy(deps, (await deps.store.getDeployment(deploymentId))!, {
       outcome: "failure",
       summary,
@@ -489,10 +537,69 @@ async function dispatchStep(
   }
 }
 
+/** Gives a deployment deploybot will not run a final status, so GitHub never shows it as waiting. */
+async function endDeployment(
+  deps: LoopDeps,
+  thread: Thread,
+  deploymentId: number,
+  state: "error" | "inactive",
+  reason: string,
+): Promise<void> {
+  const octokit = await deps.octokitFor(thread.installationId);
+  await setDeploymentStatus(octokit, repoRefOf(thread.repo), deploymentId, state, `deploybot: ${reason}`);
+}
+
+/**
+ * A thread that ended (cancelled) between deciding a deploy and dispatching it lets the deployment
+ * go: found (also one whose creation was in doubt), marked inactive on GitHub, and the lock freed.
+ */
+async function abandonDeployment(
+  deps: LoopDeps,
+  thread: Thread,
+  authorized: EventOf<"deploy_authorized">,
+  created: EventOf<"deployment_created"> | null,
+  reason: string,
+): Promise<void> {
+  const a = authorized.data;
+  const deploymentId =
+    created?.data.deployment_id ??
+    (await deps.store.findDeploymentForStep(thread.id, authorized.seq))?.deploymentId ??
+    (await findDeploymentForStep(await deps.octokitFor(thread.installationId), repoRefOf(thread.repo), {
+      sha: a.sha,
+      environment: a.environment,
+      threadId: thread.id,
+      stepSeq: authorized.seq,
+    }));
+  deps.log.info({ thread: thread.id, deployment: deploymentId }, `abandoning the deploy: ${reason}`);
+  if (deploymentId !== null) await endDeployment(deps, thread, deploymentId, "inactive", reason);
+  const record = deploymentId !== null ? await deps.store.getDeployment(deploymentId) : null;
+  if (record && created) {
+    await finishDeploy(deps, record, { outcome: "failure", summary: reason, source: "abandoned", logUrl: null });
+    return;
+  }
+  if (record) await deps.store.finishDeployment(record.deploymentId, "failure", deps.clock());
+  await append(deps, thread, [
+    newEvent("deploy_finished", {
+      deployment_id: deploymentId,
+      component: a.component,
+      environment: a.environment,
+      sha: a.sha,
+      outcome: "failure",
+      summary: reason,
+      source: "abandoned",
+      log_url: null,
+    }),
+  ]);
+  await releaseLock(deps, thread.repo, a.component, a.environment, {
+    threadId: thread.id,
+    stepSeq: authorized.seq,
+  });
+}
+
 export interface DeployOutcome {
   outcome: "success" | "failure";
   summary: string;
-  source: "deployment_status" | "workflow_run" | "dispatch" | "timeout";
+  source: "deployment_status" | "workflow_run" | "dispatch" | "timeout" | "abandoned";
   logUrl: string | null;
 }
 
@@ -506,6 +613,7 @@ export async function finishDeploy(
   record: DeploymentRecord,
   result: DeployOutcome,
 ): Promise<void> {
+  await deps.own?.(record.threadId);
   for (let attempt = 0; attempt < 5; attempt++) {
     const thread = await deps.store.getThread(record.threadId);
     if (!thread) return;
@@ -534,56 +642,28 @@ export async function finishDeploy(
     }
   }
   await deps.store.finishDeployment(record.deploymentId, result.outcome, deps.clock());
-  await releaseAndWake(deps, lockKeyOf(record.repo, record.component, record.environment), record.threadId);
+  await releaseLock(deps, record.repo, record.component, record.environment, {
+    threadId: record.threadId,
+    stepSeq: record.stepSeq,
+  });
   await advanceThread(deps, record.threadId);
 }
 
-async function releaseAndWake(deps: LoopDeps, lockKey: string, threadId: string): Promise<void> {
-  await deps.store.releaseLock(lockKey, threadId);
-  const waiting = (await deps.store.threadsWaitingFor(`lock ${lockKey}`)).filter((t) => t.id !== threadId);
-  const superseded = await supersedeQueuedMerges(
-    deps,
-    waiting.map((t) => t.id),
+/**
+ * Frees a step's lock and queues the wake-up of the threads waiting for it: they are other threads,
+ * so their own owners advance them, never this one inline.
+ */
+async function releaseLock(
+  deps: LoopDeps,
+  repo: string,
+  component: string,
+  environment: string,
+  holder: LockHolder,
+): Promise<void> {
+  const lockKey = lockKeyOf(repo, component, environment);
+  await deps.store.releaseLock(lockKey, holder.threadId);
+  await deps.store.enqueue(
+    lockReleasedEntry({ lock_key: lockKey, repo, released_by: holder.threadId }, holder.stepSeq),
+    deps.clock(),
   );
-  for (const thread of waiting) {
-    if (superseded.has(thread.id)) continue;
-    // One waiting thread that cannot move now (an outage) must not hold up the others; the
-    // worker's recovery sweep moves it later.
-    await advanceThread(deps, thread.id).catch((error: unknown) =>
-      deps.log.warn({ thread: thread.id }, `could not resume after lock ${lockKey} freed: ${String(error)}`),
-    );
-  }
-}
-
-/** Ends queued merges that a newer queued merge covers; returns the ids of the threads it ended. */
-async function supersedeQueuedMerges(deps: LoopDeps, threadIds: string[]): Promise<Set<string>> {
-  const threads = new Map<string, Thread>();
-  const queued: QueuedMerge[] = [];
-  for (const id of threadIds) {
-    const thread = await deps.store.getThread(id);
-    const merged = thread ? lastOf(thread.events, "pr_merged") : undefined;
-    if (!thread || !merged) continue;
-    threads.set(id, thread);
-    queued.push({
-      threadId: id,
-      createdAt: thread.createdAt,
-      number: merged.data.number,
-      mergeSha: merged.data.merge_sha,
-      components: changedComponents(thread.events),
-    });
-  }
-  const ended = new Set<string>();
-  for (const { older, newer } of supersessions(queued)) {
-    const thread = threads.get(older.threadId)!;
-    const message = `Superseded by #${newer.number} (${newer.mergeSha.slice(0, 7)}), merged later: it deploys ${newer.components.join(", ")} with these changes included, so deploying #${older.number} first would ship stale code.`;
-    try {
-      await append(deps, thread, [newEvent("done", { message, by: "code" })]);
-      ended.add(older.threadId);
-      deps.log.info({ thread: older.threadId }, message);
-      await advanceThread(deps, older.threadId); // posts the explanation to Slack
-    } catch (error) {
-      if (!(error instanceof AppendConflictError)) throw error;
-    }
-  }
-  return ended;
 }

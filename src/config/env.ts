@@ -76,6 +76,14 @@ export const EnvSchema = z
       emptyToUndefined,
       z.coerce.number().int().min(1_000).default(60_000),
     ),
+    DEPLOYBOT_WORKER_CONCURRENCY: z.preprocess(
+      emptyToUndefined,
+      z.coerce.number().int().min(1).max(64).default(4),
+    ),
+    DEPLOYBOT_SHUTDOWN_GRACE_MS: z.preprocess(
+      emptyToUndefined,
+      z.coerce.number().int().min(0).max(600_000).default(10_000),
+    ),
   })
   .superRefine((env, ctx) => {
     if (env.DEPLOYBOT_DECIDER === "openai" && !env.OPENAI_API_KEY) {
@@ -116,8 +124,15 @@ export interface Settings {
   /** token -> name */
   apiTokens: Map<string, string>;
   workerPollMs: number;
-  /** How long a claimed inbox entry stays leased without a heartbeat (a crashed worker's entries lapse). */
+  /**
+   * How long a claimed inbox entry, and a thread being advanced, stay leased without a heartbeat
+   * (a crashed worker's entries and threads lapse after this).
+   */
   inboxLeaseMs: number;
+  /** Inbox entries handled at once, never two of the same thread. */
+  workerConcurrency: number;
+  /** On SIGTERM, how long running work may take to finish before the process exits. */
+  shutdownGraceMs: number;
 }
 
 export class EnvError extends Error {
@@ -154,6 +169,8 @@ export function parseSettings(env: EnvInput): Settings {
     apiTokens: e.DEPLOYBOT_API_TOKENS,
     workerPollMs: e.DEPLOYBOT_WORKER_POLL_MS,
     inboxLeaseMs: e.DEPLOYBOT_INBOX_LEASE_MS,
+    workerConcurrency: e.DEPLOYBOT_WORKER_CONCURRENCY,
+    shutdownGraceMs: e.DEPLOYBOT_SHUTDOWN_GRACE_MS,
   };
 }
 

@@ -110,6 +110,13 @@ export async function lastGoodDeploymentsOnGitHub(
   return found;
 }
 
+/**
+ * Octokit retries a failed request by itself (5xx, resets, timeouts). A write that creates something
+ * may have been done by GitHub even when its answer is lost, so those writes are never retried
+ * blindly: the caller looks for the result first (reads keep their retries).
+ */
+export const NO_BLIND_RETRY = { retries: 0 };
+
 export interface DeploymentRequest {
   sha: string;
   environment: string;
@@ -163,6 +170,7 @@ export async function createDeployment(
       payload,
       description: request.description.slice(0, 140),
       production_environment: request.productionEnvironment,
+      request: NO_BLIND_RETRY,
     });
   } catch (error) {
     throw compactGitHubError("createDeployment", error);
@@ -196,7 +204,13 @@ export async function dispatchWorkflow(
   request: DispatchRequest,
 ): Promise<DispatchResult> {
   const route = "POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches" as const;
-  const parameters = { ...ref, workflow_id: request.workflow, ref: request.branch, inputs: request.inputs };
+  const parameters = {
+    ...ref,
+    workflow_id: request.workflow,
+    ref: request.branch,
+    inputs: request.inputs,
+    request: NO_BLIND_RETRY,
+  };
   try {
     const response = await octokit.request(route, { ...parameters, return_run_details: true });
     const data = response.data as { workflow_run_id?: number | bigint; html_url?: string } | undefined;
@@ -241,7 +255,7 @@ export async function setDeploymentStatus(
   octokit: Octokit,
   ref: RepoRef,
   deploymentId: number,
-  state: "failure" | "error" | "in_progress",
+  state: "failure" | "error" | "inactive" | "in_progress",
   description: string,
 ): Promise<void> {
   await octokit.rest.repos.createDeploymentStatus({

@@ -79,6 +79,7 @@ export async function launchFromApi(deps: LoopDeps, launch: z.infer<typeof ApiLa
 }
 
 export async function controlFromApi(deps: LoopDeps, control: z.infer<typeof ApiControl>): Promise<string> {
+  await deps.own?.(control.thread_id);
   for (let attempt = 0; attempt < 5; attempt++) {
     const thread = await deps.store.getThread(control.thread_id);
     if (!thread) return `skipped: no thread ${control.thread_id}`;

@@ -71,6 +71,7 @@ export async function decideApproval(
   },
 ): Promise<string> {
   const threadId = await deps.store.getRef(`approval:${input.approvalId}`);
+  if (threadId) await deps.own?.(threadId);
   for (let attempt = 0; attempt < 5; attempt++) {
     const thread = threadId ? await deps.store.getThread(threadId) : null;
     const pending = thread ? deriveState(thread.events).pendingApproval : null;
@@ -136,6 +137,7 @@ export async function handleSlackEvent(deps: LoopDeps, event: z.infer<typeof Sla
   const text = event.text.replace(/<@[A-Z0-9]+>/g, "").trim();
   if (event.threadTs) {
     const threadId = await deps.store.getRef(`slack_thread:${event.channel}:${event.threadTs}`);
+    if (threadId) await deps.own?.(threadId);
     const thread = threadId ? await deps.store.getThread(threadId) : null;
     if (thread && deriveState(thread.events).pendingQuestion) {
       await deps.store.appendEvents(

@@ -124,13 +124,17 @@ function redact(message: string, token: string): string {
 
 export function createSlackClient(options: SlackClientOptions): SlackPort {
   const timeoutMs = options.timeoutMs ?? 10_000;
-  const web = new WebClient(options.token, {
+  const clientOptions = {
     slackApiUrl: options.apiUrl,
     timeout: timeoutMs,
     retryConfig: { retries: options.retries ?? 2, factor: 2, minTimeout: 500, maxTimeout: 5_000 },
     rejectRateLimitedCalls: false,
     logLevel: LogLevel.ERROR,
-  });
+  };
+  const web = new WebClient(options.token, clientOptions);
+  // A post that Slack made but whose answer was lost must not be sent again blindly: posts are not
+  // retried by the client; the caller looks for the tagged message before posting again.
+  const poster = new WebClient(options.token, { ...clientOptions, retryConfig: { retries: 0 } });
 
   async function call<T>(method: string, run: () => Promise<T>): Promise<T> {
     try {
@@ -143,7 +147,7 @@ export function createSlackClient(options: SlackClientOptions): SlackPort {
   return {
     async postMessage({ channel, text, blocks, threadTs, notificationKey }) {
       const result = await call("chat.postMessage", () =>
-        web.chat.postMessage({
+        poster.chat.postMessage({
           channel,
           text,
           ...(blocks ? { blocks } : {}),

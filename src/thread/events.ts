@@ -121,7 +121,8 @@ export const DeployFinished = z.object({
   sha: Sha,
   outcome: z.enum(["success", "failure"]),
   summary: text(1_000),
-  source: z.enum(["deployment_status", "workflow_run", "dispatch", "create", "timeout"]),
+  /** `abandoned`: the thread ended (cancelled) before the deployment was dispatched. */
+  source: z.enum(["deployment_status", "workflow_run", "dispatch", "create", "timeout", "abandoned"]),
   log_url: z.string().nullable(),
 });
 
@@ -159,6 +160,13 @@ export const SlackPosted = z.object({
 /** deploybot is about to post a Slack message for a notification key (so a crash can be told apart). */
 export const SlackPosting = z.object({ key: z.string() });
 
+/**
+ * deploybot is about to make a GitHub write that creates something (`deployment:<step seq>`,
+ * `dispatch:<deployment id>`): after any doubt (a crash, a 5xx, a timeout) it looks for the result
+ * before writing again.
+ */
+export const GitHubWriting = z.object({ key: z.string() });
+
 /** A service the thread needs did not answer; the step is retried with backoff. */
 export const ServiceUnavailable = z.object({ service: z.enum(["github", "slack"]), error: text(300) });
 
@@ -192,6 +200,7 @@ export const EventData = {
   chat_request: ChatRequest,
   branch_head: BranchHead,
   slack_posting: SlackPosting,
+  github_writing: GitHubWriting,
   slack_posted: SlackPosted,
   service_unavailable: ServiceUnavailable,
   human_needed: HumanNeeded,

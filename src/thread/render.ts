@@ -261,6 +261,8 @@ function eventText(event: ThreadEvent): string {
       return `${event.data.service} did not answer; retrying`;
     case "slack_posting":
       return "posting to Slack";
+    case "github_writing":
+      return `writing to GitHub (${event.data.key})`;
     case "paused":
       return `paused by ${plain(event.data.by, 60)}`;
     case "resumed":
@@ -301,7 +303,7 @@ export function renderContext(thread: Thread, config: RepoConfig): string {
   );
   const events = thread.events
     .filter((event, index) => !isResolved(event, thread.events[index + 1], lastSuccessSeq))
-    .filter((event) => !["slack_posting", "slack_posted", "service_unavailable"].includes(event.type))
+    .filter((event) => !["slack_posting", "slack_posted", "github_writing", "service_unavailable"].includes(event.type))
     .map((event) => `<event seq="${event.seq}" type="${event.type}">${eventText(event)}</event>`);
   return [
     ...renderRepository(thread, config),
@@ -395,6 +397,8 @@ function markdownLine(event: ThreadEvent): string {
       return `${event.data.service} unavailable: ${mdText(event.data.error, 200)}`;
     case "slack_posting":
       return "posting to Slack";
+    case "github_writing":
+      return `writing to GitHub (${mdText(event.data.key, 60)})`;
     case "paused":
       return `paused by ${mdText(event.data.by, 60)}${event.data.reason ? `: ${mdText(event.data.reason, 200)}` : ""}`;
     case "resumed":

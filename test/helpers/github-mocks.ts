@@ -116,16 +116,16 @@ export interface DeploymentBody {
   payload: { component: string; thread_id: string; step_seq: number };
 }
 
-/** Creating a deployment: first the idempotency lookup, then the create. Records the body sent. */
+/**
+ * Creating a deployment whose intent this very run recorded: nothing to look for first, so only the
+ * create. Records the body sent.
+ */
 export function mockCreateDeployment(
   id: number,
   expected: { sha: string; environment: string },
   sent: DeploymentBody[] = [],
 ): nock.Scope {
   return nock(API)
-    .get(`${repoPath}/deployments`)
-    .query({ sha: expected.sha, environment: expected.environment, per_page: "100" })
-    .reply(200, [])
     .post(`${repoPath}/deployments`, (body: DeploymentBody) => {
       sent.push(body);
       return body.ref === expected.sha && body.environment === expected.environment;

@@ -56,7 +56,9 @@ describe("a merged pull request that changes the backend", () => {
       "ci_state",
       "decision",
       "deploy_authorized",
+      "github_writing",
       "deployment_created",
+      "github_writing",
       "deploy_dispatched",
     ]);
     expect(deployments[0]).toMatchObject({
