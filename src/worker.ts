@@ -208,20 +208,18 @@ async function withLeases<T>(
     return await work(leases);
   } finally {
     clearInterval(heartbeat);
-    await leases.releaseAll().catch((error: unknown) =>
-      deps.log.warn({}, `could not give the thread leases back: ${String(error)}`),
-    );
+    await leases
+      .releaseAll()
+      .catch((error: unknown) =>
+        deps.log.warn({}, `could not give the thread leases back: ${String(error)}`),
+      );
   }
 }
 
 let taskCounter = 0;
 /** The leases of one unit of work, owned under a name no other work shares. */
 const newLeases = (deps: WorkerDeps) =>
-  new ThreadLeases(
-    deps,
-    `${deps.workerId ?? "worker"}#${++taskCounter}`,
-    deps.leaseMs ?? DEFAULT_LEASE_MS,
-  );
+  new ThreadLeases(deps, `${deps.workerId ?? "worker"}#${++taskCounter}`, deps.leaseMs ?? DEFAULT_LEASE_MS);
 
 /** Handles one claimed entry to its end: done, retried later, deferred (thread busy) or dead. */
 export async function processEntry(
@@ -231,17 +229,15 @@ export async function processEntry(
 ): Promise<void> {
   const fields = { delivery: entry.deliveryId, event: entry.kind, attempt: entry.attempts };
   try {
-    const note = await withLeases(deps, leases, entry, (held) => handleEntry({ ...deps, own: held.own }, entry));
+    const note = await withLeases(deps, leases, entry, (held) =>
+      handleEntry({ ...deps, own: held.own }, entry),
+    );
     await deps.store.finishInbox(entry.id, "done", note, deps.clock());
     deps.log.debug(fields, note);
   } catch (error) {
     if (error instanceof ThreadBusyError) {
       // Its owner is at work on it: the entry waits, untried, and is handled once the owner lets go.
-      await deps.store.deferInbox(
-        entry.id,
-        error.message,
-        new Date(deps.clock().getTime() + BUSY_RETRY_MS),
-      );
+      await deps.store.deferInbox(entry.id, error.message, new Date(deps.clock().getTime() + BUSY_RETRY_MS));
       deps.log.debug({ ...fields, thread: error.threadId }, error.message);
       return;
     }
@@ -287,7 +283,10 @@ const UNFINISHED = [
  * (approval reminders and expiry, deploy timeouts). Only threads nobody holds are taken, each under
  * its own lease; waiting threads with nothing due cost one read each.
  */
-export async function recoverThreads(deps: WorkerDeps, isStopped: () => boolean = () => false): Promise<number> {
+export async function recoverThreads(
+  deps: WorkerDeps,
+  isStopped: () => boolean = () => false,
+): Promise<number> {
   const threads = await deps.store.unownedThreads(UNFINISHED, deps.clock(), 200);
   let advanced = 0;
   for (const thread of threads) {

@@ -574,7 +574,12 @@ async function abandonDeployment(
   if (deploymentId !== null) await endDeployment(deps, thread, deploymentId, "inactive", reason);
   const record = deploymentId !== null ? await deps.store.getDeployment(deploymentId) : null;
   if (record && created) {
-    await finishDeploy(deps, record, { outcome: "failure", summary: reason, source: "abandoned", logUrl: null });
+    await finishDeploy(deps, record, {
+      outcome: "failure",
+      summary: reason,
+      source: "abandoned",
+      logUrl: null,
+    });
     return;
   }
   if (record) await deps.store.finishDeployment(record.deploymentId, "failure", deps.clock());

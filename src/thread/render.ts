@@ -303,7 +303,10 @@ export function renderContext(thread: Thread, config: RepoConfig): string {
   );
   const events = thread.events
     .filter((event, index) => !isResolved(event, thread.events[index + 1], lastSuccessSeq))
-    .filter((event) => !["slack_posting", "slack_posted", "github_writing", "service_unavailable"].includes(event.type))
+    .filter(
+      (event) =>
+        !["slack_posting", "slack_posted", "github_writing", "service_unavailable"].includes(event.type),
+    )
     .map((event) => `<event seq="${event.seq}" type="${event.type}">${eventText(event)}</event>`);
   return [
     ...renderRepository(thread, config),

@@ -134,7 +134,10 @@ async function waitForThread(
   );
 }
 
-/** Waits until every inbox entry is handled (entries a killed process held come back when their lease lapses). */
+/**
+ * Waits until every inbox entry is handled (entries a killed process held come back when their lease
+ * lapses). Besides the deliveries, each finished deploy queues one internal entry: its lock's release.
+ */
 async function waitForInboxDone(): Promise<Record<"queued" | "done" | "dead", number>> {
   return waitFor(
     "every inbox entry to be handled",
@@ -264,7 +267,7 @@ describe("deploybot killed with SIGKILL and restarted on the same database", () 
       await waitForThread("the staging deploy dispatched", (t) => dispatchedFor(t, "staging"));
       const done = await succeedThroughProduction(second);
 
-      expect(await waitForInboxDone()).toEqual({ queued: 0, done: 3, dead: 0 });
+      expect(await waitForInboxDone()).toEqual({ queued: 0, done: 5, dead: 0 });
       expectDeployedOnce(done, ["staging", "production"]);
       expect(countOf(done, "pr_merged")).toBe(1);
       expect(countOf(done, "decision")).toBe(2);
@@ -375,7 +378,7 @@ describe("deploybot killed with SIGKILL and restarted on the same database", () 
       expectDeployedOnce((await thread())!, ["staging"]);
 
       const done = await succeedThroughProduction(second);
-      expect(await waitForInboxDone()).toEqual({ queued: 0, done: 3, dead: 0 });
+      expect(await waitForInboxDone()).toEqual({ queued: 0, done: 5, dead: 0 });
       expectDeployedOnce(done, ["staging", "production"]);
     },
     TEST_TIMEOUT_MS,
@@ -448,7 +451,7 @@ describe("deploybot killed with SIGKILL and restarted on the same database", () 
       await reportSuccess(second, production.id);
       const done = await waitForThread("done", (_, state) => state.status === "done");
 
-      expect(await waitForInboxDone()).toEqual({ queued: 0, done: 4, dead: 0 });
+      expect(await waitForInboxDone()).toEqual({ queued: 0, done: 6, dead: 0 });
       expectDeployedOnce(done, ["staging", "production"]);
       expect(done.events.filter((e) => e.type === "approval_granted").map((e) => e.data)).toEqual([
         { approval_id: card!.approvalId, slack_user: "U01APPROVER" },
@@ -523,7 +526,7 @@ describe("deploybot killed with SIGKILL and restarted on the same database", () 
       await reportSuccess(second, s.github.createdIn("production")[0]!.id);
       const done = await waitForThread("done", (_, state) => state.status === "done");
 
-      expect(await waitForInboxDone()).toEqual({ queued: 0, done: 4, dead: 0 });
+      expect(await waitForInboxDone()).toEqual({ queued: 0, done: 6, dead: 0 });
       expectDeployedOnce(done, ["staging", "production"]);
       expect(done.events.filter((e) => e.type === "approval_granted").map((e) => e.data)).toEqual([
         { approval_id: approvalId, slack_user: "U01APPROVER" },
@@ -592,7 +595,7 @@ describe("deploybot killed with SIGKILL and restarted on the same database", () 
         ]);
       }
       const done = await succeedThroughProduction(second);
-      expect(await waitForInboxDone()).toEqual({ queued: 0, done: 3, dead: 0 });
+      expect(await waitForInboxDone()).toEqual({ queued: 0, done: 5, dead: 0 });
       expectDeployedOnce(done, ["staging", "production"]);
 
       expect(roots(), "root messages after the restart").toHaveLength(1);

@@ -1,4 +1,4 @@
-import type { Probot } from "probot";
+import type { Probot, ProbotOctokit } from "probot";
 import { createApp } from "../../src/app.js";
 import type { Decider } from "../../src/agent/decide.js";
 import { createRulesDecider } from "../../src/agent/rules-decider.js";
@@ -41,12 +41,14 @@ export interface Harness {
 
 let deliveries = 0;
 
-export async function createHarness(options: { decider?: Decider } = {}): Promise<Harness> {
+export async function createHarness(
+  options: { decider?: Decider; Octokit?: typeof ProbotOctokit } = {},
+): Promise<Harness> {
   const store = new SqliteStore(":memory:");
   await store.migrate();
   const now = { value: new Date("2026-11-24T12:00:00Z") };
   const clock = () => now.value;
-  const probot = createTestProbot();
+  const probot = createTestProbot(options.Octokit ? { Octokit: options.Octokit } : {});
   await probot.load(createApp({ store, clock }), { cwd: process.cwd(), addHandler: () => {} });
   const log = recordingLog();
   const worker: WorkerDeps = {

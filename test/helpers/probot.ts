@@ -25,12 +25,13 @@ export const TestOctokit = ProbotOctokit.defaults((options: Record<string, unkno
   throttle: { enabled: false },
 }));
 
-export function createTestProbot(): Probot {
+/** `Octokit`: the production class (retries and throttling on) where a test is about retries. */
+export function createTestProbot(options: { Octokit?: typeof ProbotOctokit } = {}): Probot {
   return new Probot({
     appId: APP_ID,
     privateKey: testPrivateKey(),
     secret: WEBHOOK_SECRET,
-    Octokit: TestOctokit,
+    Octokit: options.Octokit ?? TestOctokit,
     logLevel: "fatal",
   });
 }
