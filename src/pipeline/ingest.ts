@@ -40,6 +40,7 @@ export async function ingestMerge(deps: LoopDeps, payload: PullRequestClosed): P
 
   const ref: RepoRef = { owner: payload.repository.owner.login, repo: payload.repository.name };
   const threadId = threadIdForMerge(repoName, pr.number, pr.merge_commit_sha);
+  await deps.own?.(threadId);
   if (await deps.store.getThreadSummary(threadId)) {
     await advanceThread(deps, threadId);
     return { kind: "thread", threadId, created: false };
