@@ -23,7 +23,12 @@ const OTHER_SHA = "fedcba9876543210fedcba9876543210fedcba98";
 describe("a thread another worker holds", () => {
   it("is left alone: its entry waits untried, and is handled once the other worker lets go", async () => {
     const harness = await createHarness();
-    const held = await harness.store.acquireThreadLease(THREAD_ID, "other-replica#1", harness.now.value, 60_000);
+    const held = await harness.store.acquireThreadLease(
+      THREAD_ID,
+      "other-replica#1",
+      harness.now.value,
+      60_000,
+    );
     expect(held).toBe(true);
 
     await harness.deliver("pull_request", mergedPullRequest());
@@ -105,13 +110,51 @@ describe("the worker", () => {
         name: "pull_request",
         payload: mergedPullRequest({ number: 8, sha: OTHER_SHA }),
       } as never);
-      await waitFor(async () => fast.every((scope) => scope.isDone()));
-      const threads = await harness.store.listThreads({});
-      const byNumber = new Map(threads.map((t) => [t.title.includes("#8") ? 8 : 7, t]));
-      expect(byNumber.get(8)?.status).toBe("waiting_for_deploy");
-      expect(byNumber.get(7)).toBeUndefined();
+      const fastThread = threadIdForMerge(`${OWNER}/${REPO}`, 8, OTHER_SHA);
+      await waitFor(
+        async () => (await harness.store.getThreadSummary(fastThread))?.status === "waiting_for_deploy",
+      );
+      for (const scope of fast) expect(scope.isDone()).toBe(true);
+      // #7 is still reading its changed files: it has no thread yet.
+      expect(await harness.store.getThread(THREAD_ID)).toBeNull();
     } finally {
       await worker.stop(0);
+      nock.abortPendingRequests();
+    }
+  });
+});
+
+describe("stopping the worker", () => {
+  it("stops claiming, lets running work go after the grace period and hands its thread lease back soon", async () => {
+    const harness = await createHarness();
+    const hanging = [
+      mockInstallationToken(),
+      mockRepoConfig(CONFIG_NO_APPROVAL_YAML),
+      nock(API)
+        .get(`/repos/${OWNER}/${REPO}/pulls/7/files`)
+        .query({ per_page: "100" })
+        .delay(60_000)
+        .reply(200, []),
+    ];
+    const t0 = harness.now.value.getTime();
+    const worker = startWorker({ ...harness.worker, concurrency: 2, leaseMs: 60_000 });
+    try {
+      await harness.probot.receive({
+        id: "merge-7",
+        name: "pull_request",
+        payload: mergedPullRequest(),
+      } as never);
+      await waitFor(() => hanging.slice(0, 2).every((scope) => scope.isDone()));
+      await worker.stop(50);
+      // Another worker may take the thread over a few seconds later, not a whole lease later.
+      const at = (ms: number) => new Date(t0 + ms);
+      expect(await harness.store.acquireThreadLease(THREAD_ID, "next#1", at(1_000), 60_000)).toBe(false);
+      expect(await harness.store.acquireThreadLease(THREAD_ID, "next#1", at(6_000), 60_000)).toBe(true);
+      expect(await harness.store.claimInbox("next", at(1_000), 60_000)).toBeNull();
+      expect(await harness.store.claimInbox("next", at(6_000), 60_000)).toMatchObject({
+        deliveryId: "merge-7",
+      });
+    } finally {
       nock.abortPendingRequests();
     }
   });
