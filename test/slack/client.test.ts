@@ -96,6 +96,24 @@ describe("posting a message", () => {
     expect(scope.isDone()).toBe(true);
   });
 
+  it("never posts again by itself after a lost answer, even where other calls are retried", async () => {
+    let posts = 0;
+    const scope = slackApi()
+      .persist()
+      .post("/api/chat.postMessage", () => {
+        posts += 1;
+        return true;
+      })
+      .reply(502, "bad gateway");
+    const retrying = createSlackClient({ token: TOKEN, apiUrl: `${SLACK}/api/`, retries: 2, timeoutMs: 2_000 });
+
+    const error = await callError(() => retrying.postMessage({ channel: "C1", text: "hi" }));
+
+    expect(error.transient).toBe(true);
+    expect(posts).toBe(1);
+    expect(scope.isDone()).toBe(true);
+  });
+
   it("treats a rate limit as transient", async () => {
     const scope = slackApi()
       .post("/api/chat.postMessage")
