@@ -21,6 +21,8 @@ describe("the process settings", () => {
       decider: "rules",
       logLevel: "info",
       inboxLeaseMs: 60_000,
+      workerConcurrency: 4,
+      shutdownGraceMs: 10_000,
     });
     expect(settings.slack.apiUrl).toBe("https://slack.com/api/");
   });
@@ -37,6 +39,12 @@ describe("the process settings", () => {
         /^DATABASE_URL: expected sqlite:<path>, postgres:\/\/\.\.\. or postgresql:\/\/\.\.\./,
       ),
     ]);
+  });
+
+  it("bound the worker's concurrency and name the variable when it is out of range", () => {
+    expect(parseSettings({ DEPLOYBOT_WORKER_CONCURRENCY: "8" }).workerConcurrency).toBe(8);
+    expect(problemsOf({ DEPLOYBOT_WORKER_CONCURRENCY: "0" })[0]).toMatch(/^DEPLOYBOT_WORKER_CONCURRENCY: /);
+    expect(problemsOf({ DEPLOYBOT_SHUTDOWN_GRACE_MS: "soon" })[0]).toMatch(/^DEPLOYBOT_SHUTDOWN_GRACE_MS: /);
   });
 
   it("require a key for the openai decider", () => {
