@@ -105,7 +105,12 @@ describe("posting a message", () => {
         return true;
       })
       .reply(502, "bad gateway");
-    const retrying = createSlackClient({ token: TOKEN, apiUrl: `${SLACK}/api/`, retries: 2, timeoutMs: 2_000 });
+    const retrying = createSlackClient({
+      token: TOKEN,
+      apiUrl: `${SLACK}/api/`,
+      retries: 2,
+      timeoutMs: 2_000,
+    });
 
     const error = await callError(() => retrying.postMessage({ channel: "C1", text: "hi" }));
 
