@@ -91,6 +91,7 @@ async function main(): Promise<void> {
           pollMs: settings.workerPollMs,
           leaseMs: settings.inboxLeaseMs,
           concurrency: settings.workerConcurrency,
+          prComments: true,
           slack,
           githubUrl,
         });

@@ -10,6 +10,7 @@ import {
 import { changedComponents, configOf, deriveState } from "../thread/state.js";
 import type { AskHumanStep, DoneStep, NextStep } from "./next-step.js";
 import { nextNotification, type Notification } from "./notifications.js";
+import { nextPrCommentSync, type PrCommentSync } from "./pr-comment.js";
 import type { Verdict } from "./policy.js";
 
 /**
@@ -36,6 +37,7 @@ export type Plan =
   | { kind: "notify"; notification: Notification }
   | { kind: "expire_approval"; approvalId: string }
   | { kind: "deploy_timeout"; created: EventOf<"deployment_created">; timeoutMs: number }
+  | { kind: "pr_comment"; sync: PrCommentSync }
   | {
       kind: "abandon_deployment";
       authorized: EventOf<"deploy_authorized">;
@@ -47,9 +49,22 @@ export interface PlanOptions {
   now: Date;
   /** Whether this thread posts to Slack (a bot token, and a channel in the repository's config). */
   notify: boolean;
+  /** Whether threads keep a comment on their pull request up to date. */
+  prComments?: boolean;
 }
 
 export function planNext(thread: Thread, options: PlanOptions): Plan {
+  const plan = planStep(thread, options);
+  // The pull request comment is brought up to date when the thread settles, once per wait.
+  if (options.prComments && (plan.kind === "wait" || plan.kind === "idle")) {
+    const config = configOf(thread.events);
+    const sync = config ? nextPrCommentSync(thread, config) : null;
+    if (sync) return { kind: "pr_comment", sync };
+  }
+  return plan;
+}
+
+function planStep(thread: Thread, options: PlanOptions): Plan {
   const { events } = thread;
   const state = deriveState(events);
   const config = configOf(events);

@@ -20,6 +20,8 @@ import {
   type Store,
 } from "../store/store.js";
 import { lockReleasedEntry } from "../pipeline/internal-entries.js";
+import { writePrComment } from "../github/pr-comments.js";
+import { prCommentMarker, type PrCommentSync } from "./pr-comment.js";
 import { SlackCallError, type SlackPort } from "../slack/client.js";
 import type { Decider } from "./decide.js";
 import { sendNotification } from "./notify.js";
@@ -44,6 +46,8 @@ export interface LoopDeps {
   /** The GitHub web address for links, e.g. https://github.com or a GitHub Enterprise Server. */
   githubUrl?: string;
   newId?: () => string;
+  /** Whether threads keep a comment on their pull request up to date (needs `pull_requests: write`). */
+  prComments?: boolean;
   /**
    * Takes the thread's lease for the work in hand, or throws ThreadBusyError (the worker passes it
    * in; a caller without it, such as a test, owns the thread by construction).
@@ -75,7 +79,11 @@ export async function advanceThread(deps: LoopDeps, threadId: string): Promise<v
     await deps.own?.(threadId);
     const thread = await deps.store.getThread(threadId);
     if (!thread) throw new Error(`thread ${threadId} not found`);
-    const plan = planNext(thread, { now: deps.clock(), notify: Boolean(deps.slack) });
+    const plan = planNext(thread, {
+      now: deps.clock(),
+      notify: Boolean(deps.slack),
+      prComments: deps.prComments ?? false,
+    });
     if (plan.kind === "idle" || plan.kind === "wait") {
       deps.log.debug(
         { thread: threadId, plan: plan.kind },
@@ -236,10 +244,49 @@ async function execute(
       if (intent) await dispatchStep(deps, thread, plan.authorized, plan.created, intent);
       return;
     }
+    case "pr_comment":
+      await syncPrComment(deps, thread, plan.sync, intentsHere);
+      return;
     case "abandon_deployment":
       await abandonDeployment(deps, thread, plan.authorized, plan.created, plan.reason);
       return;
   }
+}
+
+/** Creates or updates the thread's comment on its pull request (the intent recorded before a create). */
+async function syncPrComment(
+  deps: LoopDeps,
+  thread: Thread,
+  sync: PrCommentSync,
+  intentsHere: Set<string>,
+): Promise<void> {
+  const key = `pr_comment:${sync.number}`;
+  if (sync.commentId === null) {
+    const intended = thread.events.some((e) => e.type === "pr_comment_posting");
+    if (!intended) {
+      await append(deps, thread, [newEvent("pr_comment_posting", { number: sync.number })]);
+      intentsHere.add(key);
+      return;
+    }
+  }
+  const result = await writePrComment(await deps.octokitFor(thread.installationId), repoRefOf(thread.repo), {
+    number: sync.number,
+    body: sync.body,
+    marker: prCommentMarker(thread.id),
+    commentId: sync.commentId,
+    recovering: !intentsHere.has(key),
+  });
+  if (result.error) {
+    deps.log.warn({ thread: thread.id }, `could not comment on #${sync.number}: ${result.error}`);
+  }
+  await append(deps, thread, [
+    newEvent("pr_comment_synced", {
+      number: sync.number,
+      comment_id: result.commentId,
+      digest: sync.digest,
+      error: result.error,
+    }),
+  ]);
 }
 
 /** How a GitHub write stands: recorded by this run (write at once) or earlier (look first). */

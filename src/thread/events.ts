@@ -167,6 +167,20 @@ export const SlackPosting = z.object({ key: z.string() });
  */
 export const GitHubWriting = z.object({ key: z.string() });
 
+/** deploybot is about to post the thread's comment on its pull request (so a crash can be told apart). */
+export const PrCommentPosting = z.object({ number: z.number().int() });
+
+/**
+ * The thread's pull request comment now shows the body with this digest; or GitHub refused it for
+ * good (`error`, e.g. no permission), and the thread stops commenting.
+ */
+export const PrCommentSynced = z.object({
+  number: z.number().int(),
+  comment_id: z.number().int().nullable(),
+  digest: z.string(),
+  error: text(300).nullable().default(null),
+});
+
 /** A service the thread needs did not answer; the step is retried with backoff. */
 export const ServiceUnavailable = z.object({ service: z.enum(["github", "slack"]), error: text(300) });
 
@@ -201,6 +215,8 @@ export const EventData = {
   branch_head: BranchHead,
   slack_posting: SlackPosting,
   github_writing: GitHubWriting,
+  pr_comment_posting: PrCommentPosting,
+  pr_comment_synced: PrCommentSynced,
   slack_posted: SlackPosted,
   service_unavailable: ServiceUnavailable,
   human_needed: HumanNeeded,

@@ -263,6 +263,10 @@ function eventText(event: ThreadEvent): string {
       return "posting to Slack";
     case "github_writing":
       return `writing to GitHub (${event.data.key})`;
+    case "pr_comment_posting":
+      return "commenting on the pull request";
+    case "pr_comment_synced":
+      return event.data.error ? "could not comment on the pull request" : "pull request comment updated";
     case "paused":
       return `paused by ${plain(event.data.by, 60)}`;
     case "resumed":
@@ -305,7 +309,14 @@ export function renderContext(thread: Thread, config: RepoConfig): string {
     .filter((event, index) => !isResolved(event, thread.events[index + 1], lastSuccessSeq))
     .filter(
       (event) =>
-        !["slack_posting", "slack_posted", "github_writing", "service_unavailable"].includes(event.type),
+        ![
+          "slack_posting",
+          "slack_posted",
+          "github_writing",
+          "pr_comment_posting",
+          "pr_comment_synced",
+          "service_unavailable",
+        ].includes(event.type),
     )
     .map((event) => `<event seq="${event.seq}" type="${event.type}">${eventText(event)}</event>`);
   return [
@@ -322,7 +333,8 @@ export function renderContext(thread: Thread, config: RepoConfig): string {
 /* ---------- markdown, for PR comments and Slack ---------- */
 
 /** Outside text in markdown: one line, bounded, unable to mention people or open links/markup. */
-function mdText(text: string, max: number): string {
+/** Outside text made inert in markdown: one line, cut, no formatting, links, HTML or mentions. */
+export function mdText(text: string, max: number): string {
   return truncate(
     oneLine(text)
       .replace(/[`*_~[\]|]/g, (c) => `\\${c}`)
@@ -333,7 +345,7 @@ function mdText(text: string, max: number): string {
   );
 }
 
-const SAFE_URL = /^https:\/\/[^\s()<>`]+$/;
+export const SAFE_URL = /^https:\/\/[^\s()<>`]+$/;
 
 function mdStep(step: NextStep): string {
   const action = deployActionOf(step);
@@ -402,6 +414,12 @@ function markdownLine(event: ThreadEvent): string {
       return "posting to Slack";
     case "github_writing":
       return `writing to GitHub (${mdText(event.data.key, 60)})`;
+    case "pr_comment_posting":
+      return `commenting on #${event.data.number}`;
+    case "pr_comment_synced":
+      return event.data.error
+        ? `could not comment on #${event.data.number}: ${mdText(event.data.error, 200)}`
+        : `comment on #${event.data.number} updated`;
     case "paused":
       return `paused by ${mdText(event.data.by, 60)}${event.data.reason ? `: ${mdText(event.data.reason, 200)}` : ""}`;
     case "resumed":

@@ -42,7 +42,7 @@ export interface Harness {
 let deliveries = 0;
 
 export async function createHarness(
-  options: { decider?: Decider; Octokit?: typeof ProbotOctokit } = {},
+  options: { decider?: Decider; Octokit?: typeof ProbotOctokit; prComments?: boolean } = {},
 ): Promise<Harness> {
   const store = new SqliteStore(":memory:");
   await store.migrate();
@@ -59,6 +59,7 @@ export async function createHarness(
     octokitFor: (installationId) => probot.auth(installationId),
     appId: APP_ID,
     pollMs: 10,
+    prComments: options.prComments ?? false,
   };
   const runWorker = async () => {
     let handled = 0;

@@ -1,0 +1,168 @@
+import { createHash } from "node:crypto";
+import type { RepoConfig } from "../config/repo-config.js";
+import { deployActionOf } from "./next-step.js";
+import { eventsOf, lastOf, type Thread } from "../thread/events.js";
+import { mdText, SAFE_URL } from "../thread/render.js";
+import { changedComponents, deriveState, type ThreadState } from "../thread/state.js";
+
+/**
+ * The one comment a thread keeps on its pull request, as a pure function of the thread: a table of
+ * each changed component in each environment, what the thread waits for and from whom, where a
+ * rollback would go, the last decision's reason, and a summary once it ends. A hidden marker names
+ * the thread, so the comment is found again after a crash instead of being posted twice.
+ */
+
+export function prCommentMarker(threadId: string): string {
+  return `<!-- deploybot:thread=${threadId} -->`;
+}
+
+/** A short digest of a body: the comment is updated only when it would change. */
+export function bodyDigest(body: string): string {
+  return createHash("sha256").update(body).digest("hex").slice(0, 16);
+}
+
+const short = (sha: string) => sha.slice(0, 7);
+const link = (text: string, url: string | null | undefined) =>
+  url && SAFE_URL.test(url) ? `[${text}](${url})` : text;
+
+function cell(thread: Thread, state: ThreadState, component: string, environment: string): string {
+  const finished = eventsOf(thread.events, "deploy_finished").filter(
+    (e) => e.data.component === component && e.data.environment === environment,
+  );
+  const inFlight = state.inFlight?.authorized.data;
+  if (inFlight && inFlight.component === component && inFlight.environment === environment) {
+    const run = state.inFlight?.dispatched?.data.run_url;
+    const verb = inFlight.kind === "rollback" ? "rolling back to" : "deploying";
+    return `🚀 ${verb} \`${short(inFlight.sha)}\`${run ? ` · ${link("run", run)}` : ""}`;
+  }
+  const pending = state.pendingApproval ? deployActionOf(state.pendingApproval.data.step) : null;
+  if (pending && pending.component === component && pending.environment === environment) {
+    return `⏸ waiting for approval of \`${short(pending.sha)}\``;
+  }
+  const deferred = state.deferred ? deployActionOf(state.deferred.data.step) : null;
+  if (deferred && deferred.component === component && deferred.environment === environment) {
+    return `⏳ queued behind another deploy`;
+  }
+  const last = finished.at(-1);
+  if (!last) return "·";
+  const dispatched = eventsOf(thread.events, "deploy_dispatched").find(
+    (e) => e.data.deployment_id !== null && e.data.deployment_id === last.data.deployment_id,
+  );
+  const details = [
+    last.data.deployment_id !== null ? `deployment ${last.data.deployment_id}` : null,
+    dispatched?.data.run_url ? link("run", dispatched.data.run_url) : null,
+    last.data.log_url && last.data.log_url !== dispatched?.data.run_url
+      ? link("log", last.data.log_url)
+      : null,
+  ].filter(Boolean);
+  const mark = last.data.outcome === "success" ? "✅ deployed" : "❌ failed";
+  return `${mark} \`${short(last.data.sha)}\`${details.length ? ` · ${details.join(" · ")}` : ""}`;
+}
+
+/** Who approved a step to an environment, in this thread. */
+function approvals(thread: Thread): string[] {
+  const requests = new Map(
+    eventsOf(thread.events, "approval_requested").map((e) => [e.data.approval_id, e.data.step]),
+  );
+  return eventsOf(thread.events, "approval_granted").flatMap((granted) => {
+    const action = requests.get(granted.data.approval_id);
+    const step = action ? deployActionOf(action) : null;
+    return step
+      ? [
+          `${step.component} \`${short(step.sha)}\` to ${mdText(step.environment, 60)} approved by ${mdText(granted.data.slack_user, 60)}`,
+        ]
+      : [];
+  });
+}
+
+function waitingLine(state: ThreadState, config: RepoConfig): string | null {
+  if (state.terminal) return null;
+  if (state.pendingApproval) {
+    const action = deployActionOf(state.pendingApproval.data.step);
+    const environment = config.environments.find((e) => e.name === action?.environment);
+    const who = environment?.approvers?.length
+      ? ` from one of ${environment.approvers.map((a) => `\`${mdText(a, 40)}\``).join(", ")}`
+      : "";
+    const until = state.pendingApproval.data.expires_at
+      ? ` (until ${state.pendingApproval.data.expires_at.replace(/\.\d+Z$/, "Z")})`
+      : "";
+    return `**Waiting for** an approval${who}${until}.`;
+  }
+  if (state.pendingQuestion)
+    return `**Waiting for** an answer: ${mdText(state.pendingQuestion.data.question, 300)}`;
+  return state.waitingOn ? `**Waiting for** ${mdText(state.waitingOn, 200)}.` : null;
+}
+
+function rollbackLines(thread: Thread, components: string[]): string[] {
+  const entries = lastOf(thread.events, "deployed_versions")?.data.entries ?? [];
+  return entries.flatMap((e) =>
+    components.includes(e.component) && e.sha
+      ? [`${mdText(e.component, 60)} in ${mdText(e.environment, 60)}: \`${short(e.sha)}\``]
+      : [],
+  );
+}
+
+export function renderPrComment(thread: Thread, config: RepoConfig): string {
+  const state = deriveState(thread.events);
+  const merged = lastOf(thread.events, "pr_merged");
+  const components = changedComponents(thread.events);
+  const environments = config.environments.map((e) => e.name);
+  const title = merged
+    ? `### deploybot: deploying #${merged.data.number} \`${short(merged.data.merge_sha)}\``
+    : "### deploybot";
+  const lines = [prCommentMarker(thread.id), title, ""];
+  if (components.length > 0) {
+    lines.push(
+      `| component | ${environments.map((e) => mdText(e, 40)).join(" | ")} |`,
+      `| --- | ${environments.map(() => "---").join(" | ")} |`,
+      ...components.map(
+        (c) => `| **${mdText(c, 40)}** | ${environments.map((e) => cell(thread, state, c, e)).join(" | ")} |`,
+      ),
+      "",
+    );
+  }
+  const waiting = waitingLine(state, config);
+  if (waiting) lines.push(waiting, "");
+  const approved = approvals(thread);
+  if (approved.length) lines.push(...approved.map((a) => `- ${a}`), "");
+  const rollback = rollbackLines(thread, components);
+  if (rollback.length)
+    lines.push(`**Running before this deploy** (where a rollback goes): ${rollback.join("; ")}`, "");
+  const decision = lastOf(thread.events, "decision")?.data;
+  if (decision) {
+    const reason = "reason" in decision.step ? decision.step.reason : decision.step.message;
+    lines.push(`**Last decision** (${decision.decider}): ${mdText(reason, 300)}`, "");
+  }
+  const terminal = state.terminal;
+  if (terminal?.type === "done") lines.push(`**Done:** ${mdText(terminal.data.message, 500)}`);
+  else if (terminal?.type === "failed") lines.push(`**Failed:** ${mdText(terminal.data.reason, 500)}`);
+  else if (terminal?.type === "cancelled")
+    lines.push(
+      `**Cancelled** by ${mdText(terminal.data.by, 60)}${terminal.data.reason ? `: ${mdText(terminal.data.reason, 300)}` : ""}`,
+    );
+  return lines.join("\n").trim() + "\n";
+}
+
+export interface PrCommentSync {
+  number: number;
+  body: string;
+  digest: string;
+  /** The comment to update; null when none is known yet. */
+  commentId: number | null;
+}
+
+/** What the PR comment still needs: nothing, or this body (a merge thread that did something). */
+export function nextPrCommentSync(thread: Thread, config: RepoConfig): PrCommentSync | null {
+  const merged = lastOf(thread.events, "pr_merged");
+  if (!merged) return null;
+  const eventful = thread.events.some((e) =>
+    ["deploy_authorized", "approval_requested", "human_needed"].includes(e.type),
+  );
+  if (!eventful) return null;
+  const synced = lastOf(thread.events, "pr_comment_synced");
+  if (synced?.data.error) return null; // GitHub refused for good (no permission, no such PR)
+  const body = renderPrComment(thread, config);
+  const digest = bodyDigest(body);
+  if (synced?.data.digest === digest) return null;
+  return { number: merged.data.number, body, digest, commentId: synced?.data.comment_id ?? null };
+}
