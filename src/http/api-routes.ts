@@ -7,7 +7,7 @@ import type { Store } from "../store/store.js";
 import { THREAD_STATUSES, type ThreadStatus } from "../thread/events.js";
 import { renderMarkdown } from "../thread/render.js";
 import { deriveState } from "../thread/state.js";
-import { HttpError, mediaType, pathOf, readBody, sendJson } from "./body.js";
+import { decodePathSegment, HttpError, mediaType, pathOf, readBody, sendJson } from "./body.js";
 
 /**
  * The REST API (`/api/v1`, described in docs/openapi.yaml): read threads, launch one from words,
@@ -75,7 +75,8 @@ export function apiRoutes(deps: ApiRouteDeps): RouteHandler {
     if (!path.startsWith(PREFIX)) return false;
     try {
       const client = authenticate(req, deps.tokens);
-      await route(deps, client, req, res, path.slice(PREFIX.length).split("/"));
+      const parts = path.slice(PREFIX.length).split("/").map(decodePathSegment);
+      await route(deps, client, req, res, parts);
     } catch (error) {
       if (res.headersSent) return true;
       if (error instanceof HttpError) sendJson(res, error.status, { error: error.message });
