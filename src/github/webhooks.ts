@@ -20,7 +20,10 @@ const Name = z
   .string()
   .min(1)
   .max(255)
-  .regex(/^[^\u0000-\u001f\u007f]+$/, "expected a name without control characters");
+  .refine(
+    (text) => ![...text].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f),
+    "expected a name without control characters",
+  );
 
 const Repository = z
   .object({
