@@ -13,7 +13,10 @@ import { deriveState } from "../thread/state.js";
 export type ProgressEvent = EventOf<
   "deploy_dispatched" | "deploy_finished" | "done" | "failed" | "cancelled"
 >;
-export type ApprovalOutcome = EventOf<"approval_granted" | "approval_rejected" | "approval_expired">;
+/** What closes an approval card: a decision, its expiry, or the end of its thread while it was open. */
+export type ApprovalOutcome = EventOf<
+  "approval_granted" | "approval_rejected" | "approval_expired" | "done" | "failed" | "cancelled"
+>;
 
 export type Notification =
   | { kind: "root"; key: "root" }
@@ -99,6 +102,15 @@ export function nextNotification(
       case "done":
       case "failed":
       case "cancelled": {
+        // A thread that ends while its approval is open closes the card: nobody can decide it now.
+        const open = state.pendingApproval;
+        if (event.type !== "deploy_dispatched" && event.type !== "deploy_finished" && open) {
+          const card = posted.get(`approval:${open.data.approval_id}`);
+          const key = `approval_update:${open.data.approval_id}`;
+          if (state.terminal?.seq === event.seq && card?.data.ts && !posted.has(key)) {
+            return { kind: "approval_update", key, request: open, card, outcome: event };
+          }
+        }
         const key = `progress:${event.seq}`;
         if (!eventful || posted.has(key)) break;
         if (needsRoot) return { kind: "root", key: "root" };
