@@ -43,10 +43,10 @@ describe("who may decide an approval", () => {
 describe("GitHub logins in the approver policy", () => {
   const mapped = (users: string) =>
     parseRepoConfig(
-      CONFIG_YAML.replace("[U01APPROVER, S01RELEASETEAM]", "[U01APPROVER, U01OCTOCAT, S01RELEASETEAM]").replace(
-        "users:\n  octocat: U01OCTOCAT",
-        `users:\n  ${users}`,
-      ),
+      CONFIG_YAML.replace(
+        "[U01APPROVER, S01RELEASETEAM]",
+        "[U01APPROVER, U01OCTOCAT, S01RELEASETEAM]",
+      ).replace("users:\n  octocat: U01OCTOCAT", `users:\n  ${users}`),
     );
 
   it("refuses the author whose webhook login differs in case from the users: mapping", () => {

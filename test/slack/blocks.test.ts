@@ -237,6 +237,21 @@ describe("the approval card", () => {
     expect(text).toContain("&lt;@U0ADMIN&gt; please approve");
   });
 
+  it("says when the author's self-approval cannot be checked, escaped and within Slack's limits", () => {
+    const card = approvalCard(cardInput({ uncheckedAuthor: "Codertocat" }));
+    expect(allText(card)).toContain(
+      ":warning: Self-approval cannot be checked: Codertocat authored this pull request but has no Slack id under `users:` in .github/deploybot.yml. Add `Codertocat: U…` there.",
+    );
+    const actions = card.blocks.findIndex((block) => block.type === "actions");
+    expect(card.blocks[actions - 1]?.type).toBe("context");
+    expectWithinSlackLimits(approvalCard(cardInput({ uncheckedAuthor: `<!channel>${"x".repeat(5_000)}` })));
+    expect(allText(approvalCard(cardInput({ uncheckedAuthor: "<!channel>" })))).not.toContain("<!channel>");
+  });
+
+  it("has no such line when the author is mapped", () => {
+    expect(allText(approvalCard(cardInput()))).not.toContain("Self-approval");
+  });
+
   it("refuses an approval id too long for a button value", () => {
     expect(() => approvalCard(cardInput({ approvalId: "x".repeat(2001) }))).toThrow(/button value/);
   });
@@ -273,6 +288,20 @@ describe("a decided approval card", () => {
     expect(allText(card)).toContain(
       `Expired at <!date^${EXPIRES_UNIX}^{date_short_pretty} {time}|${EXPIRES}> without a decision`,
     );
+  });
+
+  it("says it closed without a decision when its thread ended, and why", () => {
+    const card = decidedCard(cardInput(), {
+      kind: "closed",
+      slackUser: null,
+      at: EXPIRES,
+      reason: "the thread was cancelled by api:ci: <!here> wrong PR",
+    });
+    expect(card.blocks.some((block) => block.type === "actions")).toBe(false);
+    expect(allText(card)).toContain(
+      `:no_entry_sign: Closed without a decision at <!date^${EXPIRES_UNIX}^{date_short_pretty} {time}|${EXPIRES}>: the thread was cancelled by api:ci: &lt;!here&gt; wrong PR`,
+    );
+    expect(card.text).toContain("Closed: deploy of backend to production");
   });
 
   it("does not turn a user that is not a Slack id into a mention", () => {
