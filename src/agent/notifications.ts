@@ -65,8 +65,7 @@ export function nextNotification(
       case "approval_requested": {
         const key = `approval:${event.data.approval_id}`;
         // An ended thread's approval is closed: no card and no reminder for it (its card is updated).
-        const pending =
-          !state.terminal && state.pendingApproval?.data.approval_id === event.data.approval_id;
+        const pending = !state.terminal && state.pendingApproval?.data.approval_id === event.data.approval_id;
         if (pending && !posted.has(key)) return { kind: "approval_card", key, request: event };
         const card = posted.get(key);
         const expiresAt = event.data.expires_at;
