@@ -36,6 +36,27 @@ async function eventsOf(threadId: string): Promise<ThreadEvent[]> {
 const decisions = (events: ThreadEvent[]) =>
   events.filter((e) => e.type === "approval_granted" || e.type === "approval_rejected");
 
+describe("a click as the Slack route stores it", () => {
+  it("carries the time deploybot received it, by deploybot's clock", async () => {
+    const { approvalId } = await atApprovalCard();
+    app.now.value = new Date("2026-11-24T13:30:00.000Z");
+
+    await app.slack("/slack/actions", clickBody("deploybot.approve", approvalId, "U01APPROVER"));
+    await app.slack("/slack/actions", rejectSubmissionBody(approvalId, "U01APPROVER", "not now"));
+
+    const click = await app.store.claimInbox("test", app.now.value, 60_000);
+    const rejection = await app.store.claimInbox("test", app.now.value, 60_000);
+    expect(click).toMatchObject({
+      kind: "slack.approve",
+      payload: { approval_id: approvalId, clicked_at: "2026-11-24T13:30:00.000Z" },
+    });
+    expect(rejection).toMatchObject({
+      kind: "slack.reject",
+      payload: { approval_id: approvalId, clicked_at: "2026-11-24T13:30:00.000Z" },
+    });
+  });
+});
+
 describe("a click after the approval expired, before any sweep recorded it", () => {
   it("is refused with an ephemeral reason, records no approval, and the card says it expired", async () => {
     const { threadId, approvalId, cardTs } = await atApprovalCard();
@@ -70,6 +91,21 @@ describe("a click after the approval expired, before any sweep recorded it", () 
     expect(update.body.ts).toBe(cardTs);
     expect(JSON.stringify(update.body.blocks)).toContain("without a decision");
     expect(JSON.stringify(update.body.blocks)).not.toContain("deploybot.approve");
+  });
+
+  it("opens a rejection modal that says the approval expired", async () => {
+    const { approvalId } = await atApprovalCard();
+    const calls = app.slackCalls.length;
+    const slack = mockSlack(app.slackCalls, { "views.open": 1 });
+    app.now.value = new Date(app.now.value.getTime() + 25 * HOUR);
+
+    await app.slack("/slack/actions", clickBody("deploybot.reject", approvalId, "U01APPROVER"));
+
+    expect(slack.isDone()).toBe(true);
+    const view = app.slackCalls.slice(calls)[0]!.body.view;
+    expect(JSON.stringify(view)).toContain(
+      "This approval is no longer pending: it expired at 2026-11-25T12:00:00.000Z. A rejection changes nothing.",
+    );
   });
 
   it("refuses a rejection submitted after the expiry the same way, in the card's channel", async () => {
