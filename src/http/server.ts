@@ -54,7 +54,7 @@ async function guardWebhook(req: IncomingMessage, verify: VerifySignature, log: 
   }
   const delivery = req.headers["x-github-delivery"];
   if (typeof delivery !== "string" || delivery.length === 0 || delivery.length > 200) {
-    throw new HttpError(400, "missing X-GitHub-Delivery header");
+    throw new HttpError(400, "missing or overlong X-GitHub-Delivery header (at most 200 characters)");
   }
   const raw = await readBody(req);
   const text = raw.toString("utf8");
