@@ -240,3 +240,26 @@ describe("a malformed Idempotency-Key", () => {
     expect(await server.store.inboxCounts()).toEqual({ queued: 0, done: 0, dead: 0 });
   });
 });
+
+describe("the OpenAPI description of Idempotency-Key", () => {
+  it("documents the 422 conflict on every operation that takes the key", async () => {
+    const { parse } = await import("yaml");
+    const { readFileSync } = await import("node:fs");
+    const spec = parse(readFileSync("docs/openapi.yaml", "utf8")) as {
+      paths: Record<string, Record<string, { parameters?: { $ref?: string }[]; responses: object }>>;
+    };
+    const keyed = Object.entries(spec.paths).flatMap(([path, item]) =>
+      Object.entries(item)
+        .filter(([, operation]) =>
+          (operation.parameters ?? []).some((p) => p.$ref === "#/components/parameters/IdempotencyKey"),
+        )
+        .map(([method, operation]) => ({
+          operation: `${method.toUpperCase()} ${path}`,
+          operation_: operation,
+        })),
+    );
+
+    expect(keyed).toHaveLength(5);
+    for (const { name, responses } of keyed) expect(responses, name).toContain("422");
+  });
+});
