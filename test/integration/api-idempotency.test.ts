@@ -254,8 +254,8 @@ describe("the OpenAPI description of Idempotency-Key", () => {
           (operation.parameters ?? []).some((p) => p.$ref === "#/components/parameters/IdempotencyKey"),
         )
         .map(([method, operation]) => ({
-          operation: `${method.toUpperCase()} ${path}`,
-          operation_: operation,
+          name: `${method.toUpperCase()} ${path}`,
+          responses: Object.keys(operation.responses),
         })),
     );
 
