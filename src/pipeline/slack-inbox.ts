@@ -15,8 +15,14 @@ import { startRequestThread } from "./requests.js";
  * approver policy), answers to questions, and requests in words that start a thread.
  */
 
-/** When deploybot received the click (its own clock, not Slack's); absent on entries from before. */
-const ClickedAt = z.iso.datetime().optional();
+/**
+ * When deploybot received the click (its own clock, not Slack's), parsed to a Date for
+ * `decideApproval`'s `clickedAt`; absent on entries queued before it was recorded.
+ */
+const ClickedAt = z.iso
+  .datetime()
+  .transform((text) => new Date(text))
+  .optional();
 
 export const ApprovalClick = z.object({
   approval_id: z.string().min(1),

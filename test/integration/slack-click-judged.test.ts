@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { decideApproval } from "../../src/pipeline/slack-inbox.js";
+import { ApprovalClick, decideApproval, Rejection } from "../../src/pipeline/slack-inbox.js";
 import { newEvent, type ThreadEvent } from "../../src/thread/events.js";
 import { MERGE_SHA } from "../helpers/fixtures.js";
 import { CONFIG_YAML, mockCreateDeployment, mockDispatch } from "../helpers/github-mocks.js";
@@ -272,5 +272,21 @@ describe("the PR's author and the users: mapping", () => {
 
     const card = app.slackCalls.filter((c) => c.method === "chat.postMessage").at(-1)!;
     expect(JSON.stringify(card.body.blocks)).not.toContain("Self-approval cannot be checked");
+  });
+});
+
+describe("a stored click read back by the worker", () => {
+  it("gives the time it was received as a Date, ready for decideApproval", () => {
+    expect(
+      ApprovalClick.parse({
+        approval_id: "ap_1",
+        user: "U01APPROVER",
+        channel: "C01DEPLOYS",
+        clicked_at: "2026-11-24T13:30:00.000Z",
+      }).clicked_at,
+    ).toEqual(new Date("2026-11-24T13:30:00.000Z"));
+    expect(
+      Rejection.parse({ approval_id: "ap_1", user: "U01APPROVER", reason: "no" }).clicked_at,
+    ).toBeUndefined();
   });
 });
