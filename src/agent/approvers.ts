@@ -1,9 +1,10 @@
-import { environmentIndex, type RepoConfig } from "../config/repo-config.js";
+import { environmentIndex, slackUserOfLogin, type RepoConfig } from "../config/repo-config.js";
 
 /**
  * Who may decide an approval: policy in code, per environment. The approvers are Slack user ids
- * and user-group ids (resolved by the caller); the PR's author may not approve their own deploy to
- * the last (production) environment, and may always reject it.
+ * and user-group ids (resolved by the caller); the PR's author (found through the `users:` mapping,
+ * whatever the case of the login) may not approve their own deploy to the last (production)
+ * environment, and may always reject it.
  */
 
 export type ApproverVerdict = { ok: true } | { ok: false; reason: string };
@@ -11,6 +12,20 @@ export type ApproverVerdict = { ok: true } | { ok: false; reason: string };
 export function userGroupsOf(config: RepoConfig, environment: string): string[] {
   const env = config.environments[environmentIndex(config, environment)];
   return (env?.approvers ?? []).filter((id) => id.startsWith("S"));
+}
+
+/**
+ * The PR author's login when the self-approval rule applies to this environment (the last one) but
+ * cannot be checked, because the `users:` mapping has no Slack id for them; otherwise null.
+ */
+export function uncheckedAuthor(
+  config: RepoConfig,
+  environment: string,
+  prAuthor: string | null,
+): string | null {
+  if (!prAuthor) return null;
+  if (environmentIndex(config, environment) !== config.environments.length - 1) return null;
+  return slackUserOfLogin(config, prAuthor) === null ? prAuthor : null;
 }
 
 export function mayDecide(input: {
@@ -27,8 +42,8 @@ export function mayDecide(input: {
   const index = environmentIndex(config, environment);
   const env = config.environments[index];
   if (!env) return { ok: false, reason: `${environment} is not an environment of this repository` };
-  const authorSlackUser = input.prAuthor ? config.users[input.prAuthor] : undefined;
-  const isAuthor = authorSlackUser !== undefined && authorSlackUser === slackUser;
+  const authorSlackUser = input.prAuthor ? slackUserOfLogin(config, input.prAuthor) : null;
+  const isAuthor = authorSlackUser !== null && authorSlackUser === slackUser;
 
   if (input.decision === "reject" && isAuthor) return { ok: true };
   const listed =

@@ -13,7 +13,10 @@ import { deriveState } from "../thread/state.js";
 export type ProgressEvent = EventOf<
   "deploy_dispatched" | "deploy_finished" | "done" | "failed" | "cancelled"
 >;
-export type ApprovalOutcome = EventOf<"approval_granted" | "approval_rejected" | "approval_expired">;
+/** What closes an approval card: a decision, its expiry, or the end of its thread while it was open. */
+export type ApprovalOutcome = EventOf<
+  "approval_granted" | "approval_rejected" | "approval_expired" | "done" | "failed" | "cancelled"
+>;
 
 export type Notification =
   | { kind: "root"; key: "root" }
@@ -61,7 +64,8 @@ export function nextNotification(
     switch (event.type) {
       case "approval_requested": {
         const key = `approval:${event.data.approval_id}`;
-        const pending = state.pendingApproval?.data.approval_id === event.data.approval_id;
+        // An ended thread's approval is closed: no card and no reminder for it (its card is updated).
+        const pending = !state.terminal && state.pendingApproval?.data.approval_id === event.data.approval_id;
         if (pending && !posted.has(key)) return { kind: "approval_card", key, request: event };
         const card = posted.get(key);
         const expiresAt = event.data.expires_at;
@@ -99,6 +103,15 @@ export function nextNotification(
       case "done":
       case "failed":
       case "cancelled": {
+        // A thread that ends while its approval is open closes the card: nobody can decide it now.
+        const open = state.pendingApproval;
+        if (event.type !== "deploy_dispatched" && event.type !== "deploy_finished" && open) {
+          const card = posted.get(`approval:${open.data.approval_id}`);
+          const key = `approval_update:${open.data.approval_id}`;
+          if (state.terminal?.seq === event.seq && card?.data.ts && !posted.has(key)) {
+            return { kind: "approval_update", key, request: open, card, outcome: event };
+          }
+        }
         const key = `progress:${event.seq}`;
         if (!eventful || posted.has(key)) break;
         if (needsRoot) return { kind: "root", key: "root" };

@@ -15,9 +15,10 @@ import {
   type ApprovalOutcome as CardOutcome,
 } from "../slack/blocks.js";
 import { eventsOf, lastOf, newEvent, type EventOf, type NewEvent, type Thread } from "../thread/events.js";
-import { changedComponents, configOf, deriveState } from "../thread/state.js";
+import { changedComponents, configOf, deriveState, threadEndedReason } from "../thread/state.js";
+import { uncheckedAuthor } from "./approvers.js";
 import { deployActionOf } from "./next-step.js";
-import { threadRoot, type Notification } from "./notifications.js";
+import { threadRoot, type ApprovalOutcome, type Notification } from "./notifications.js";
 
 /**
  * Sends one notification to Slack and returns the events that record it. Slack being down is a
@@ -93,17 +94,7 @@ export async function sendNotification(
       }
       case "approval_update": {
         const input = await approvalCardInput(deps, thread, n.request, { withChanges: false });
-        const outcome: CardOutcome =
-          n.outcome.type === "approval_granted"
-            ? { kind: "approved", slackUser: n.outcome.data.slack_user, at: n.outcome.at }
-            : n.outcome.type === "approval_rejected"
-              ? {
-                  kind: "rejected",
-                  slackUser: n.outcome.data.slack_user,
-                  at: n.outcome.at,
-                  reason: n.outcome.data.reason,
-                }
-              : { kind: "expired", slackUser: null, at: n.outcome.at };
+        const outcome = cardOutcome(n.outcome);
         await deps.slack.updateMessage({
           channel: n.card.data.channel,
           ts: n.card.data.ts!,
@@ -162,6 +153,19 @@ export async function sendNotification(
   }
 }
 
+function cardOutcome(event: ApprovalOutcome): CardOutcome {
+  switch (event.type) {
+    case "approval_granted":
+      return { kind: "approved", slackUser: event.data.slack_user, at: event.at };
+    case "approval_rejected":
+      return { kind: "rejected", slackUser: event.data.slack_user, at: event.at, reason: event.data.reason };
+    case "approval_expired":
+      return { kind: "expired", slackUser: null, at: event.at };
+    default:
+      return { kind: "closed", slackUser: null, at: event.at, reason: threadEndedReason(event) };
+  }
+}
+
 function progressLine(
   thread: Thread,
   event: Notification & { kind: "progress" } extends { event: infer E } ? E : never,
@@ -206,6 +210,7 @@ async function approvalCardInput(
   options: { withChanges: boolean } = { withChanges: true },
 ): Promise<ApprovalCardInput> {
   const action = deployActionOf(request.data.step)!;
+  const config = configOf(thread.events);
   const merged = lastOf(thread.events, "pr_merged");
   const ci = lastOf(thread.events, "ci_state");
   const decision = lastOf(thread.events, "decision");
@@ -246,6 +251,7 @@ async function approvalCardInput(
         : `${decision.data.decider} (${decision.data.model})`
       : "rules",
     expiresAt: request.data.expires_at,
+    uncheckedAuthor: config ? uncheckedAuthor(config, action.environment, merged?.data.author ?? null) : null,
   };
 }
 

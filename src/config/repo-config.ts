@@ -63,6 +63,19 @@ export const RepoConfigSchema = z
         });
       }
     }
+    // GitHub logins compare case-insensitively: two spellings of one login are one person.
+    const logins = new Map<string, string>();
+    for (const login of Object.keys(config.users)) {
+      const earlier = logins.get(login.toLowerCase());
+      if (earlier !== undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["users", login],
+          message: `"${login}" and "${earlier}" are the same GitHub login (logins ignore case): keep one`,
+        });
+      }
+      logins.set(login.toLowerCase(), login);
+    }
     const seen = new Set<string>();
     config.environments.forEach((environment, index) => {
       if (seen.has(environment.name)) {
@@ -122,6 +135,18 @@ export function parseRepoConfig(text: string, file = REPO_CONFIG_PATH): RepoConf
     );
   }
   return result.data;
+}
+
+/**
+ * The Slack user id the `users:` mapping gives a GitHub login, or null. Logins compare
+ * case-insensitively, as GitHub treats them: `Codertocat` in a webhook is `codertocat` in the config.
+ */
+export function slackUserOfLogin(config: RepoConfig, login: string): string | null {
+  const wanted = login.toLowerCase();
+  for (const [mapped, slackUser] of Object.entries(config.users)) {
+    if (mapped.toLowerCase() === wanted) return slackUser;
+  }
+  return null;
 }
 
 export function environmentIndex(config: RepoConfig, environment: string): number {

@@ -1,31 +1,64 @@
 import { z } from "zod";
+import { Sha } from "../agent/next-step.js";
 
 /**
  * The parts of GitHub's webhook payloads deploybot reads, as zod schemas. The inbox stores whole
- * payloads; the worker parses them here, so a payload that lacks a field fails loudly, once.
+ * payloads; the worker parses them here, so a payload that lacks a field, or holds one GitHub
+ * never sends (a SHA that is not 40 hex characters, a repository name with a slash), is set aside
+ * at once instead of reaching a URL, a branch or a thread.
  */
 
-const Repository = z.object({
-  name: z.string(),
-  full_name: z.string(),
-  owner: z.object({ login: z.string() }),
-});
+/** A GitHub account login: letters, digits, `-` and `_` (managed users), `[bot]` for apps. */
+export const GitHubLogin = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,99}(\[bot\])?$/, "expected a GitHub login");
+const RepoName = z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, "expected a repository name");
+const Id = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+const WebUrl = z.url({ protocol: /^https?$/, error: "expected an http(s) URL" });
+/** A branch or environment name: no control characters, bounded. */
+const Name = z
+  .string()
+  .min(1)
+  .max(255)
+  .refine(
+    (text) => ![...text].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f),
+    "expected a name without control characters",
+  );
 
-const Installation = z.object({ id: z.number().int() });
+const Repository = z
+  .object({
+    name: RepoName,
+    full_name: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,99}\/[A-Za-z0-9._-]{1,100}$/, "expected owner/name"),
+    owner: z.object({ login: GitHubLogin }),
+  })
+  .refine((repo) => repo.full_name === `${repo.owner.login}/${repo.name}`, {
+    message: "full_name must be owner.login/name",
+    path: ["full_name"],
+  });
+
+export const Installation = z.object({ id: Id });
+
+/**
+ * What every webhook must satisfy before it is stored: an object, and an installation (when there
+ * is one) with a numeric id. Probot authenticates with that id before any handler runs.
+ */
+export const WebhookEnvelope = z.looseObject({ installation: Installation.optional() });
 
 export const PullRequestClosed = z.object({
   action: z.literal("closed"),
   installation: Installation,
   repository: Repository,
   pull_request: z.object({
-    number: z.number().int(),
+    number: Id,
     title: z.string(),
     body: z.string().nullable(),
-    html_url: z.string(),
+    html_url: WebUrl,
     merged: z.boolean().nullable(),
-    merge_commit_sha: z.string().nullable(),
-    user: z.object({ login: z.string() }).nullable(),
-    base: z.object({ ref: z.string() }),
+    merge_commit_sha: Sha.nullable(),
+    user: z.object({ login: GitHubLogin }).nullable(),
+    base: z.object({ ref: Name }),
   }),
 });
 export type PullRequestClosed = z.infer<typeof PullRequestClosed>;
@@ -39,9 +72,9 @@ export const DeploymentStatusCreated = z.object({
     description: z.string().nullable().optional(),
     log_url: z.string().nullable().optional(),
     target_url: z.string().nullable().optional(),
-    performed_via_github_app: z.object({ id: z.number().int() }).nullable().optional(),
+    performed_via_github_app: z.object({ id: Id }).nullable().optional(),
   }),
-  deployment: z.object({ id: z.number().int(), sha: z.string(), environment: z.string() }),
+  deployment: z.object({ id: Id, sha: Sha, environment: Name }),
 });
 export type DeploymentStatusCreated = z.infer<typeof DeploymentStatusCreated>;
 
@@ -50,12 +83,12 @@ export const WorkflowRunCompleted = z.object({
   installation: Installation.optional(),
   repository: Repository,
   workflow_run: z.object({
-    id: z.number().int(),
+    id: Id,
     name: z.string().nullable().optional(),
     display_title: z.string().optional(),
     conclusion: z.string().nullable(),
-    html_url: z.string(),
-    head_sha: z.string(),
+    html_url: WebUrl,
+    head_sha: Sha,
   }),
 });
 export type WorkflowRunCompleted = z.infer<typeof WorkflowRunCompleted>;

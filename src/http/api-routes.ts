@@ -7,12 +7,22 @@ import type { Store } from "../store/store.js";
 import { THREAD_STATUSES, type ThreadStatus } from "../thread/events.js";
 import { renderMarkdown } from "../thread/render.js";
 import { deriveState } from "../thread/state.js";
-import { HttpError, mediaType, pathOf, readBody, sendJson } from "./body.js";
+import { decodePathSegment, HttpError, mediaType, pathOf, readBody, sendJson } from "./body.js";
+import {
+  idempotencyKeyOf,
+  recall,
+  remember,
+  replayOrConflict,
+  type Answer,
+  type KeyedRequest,
+  type Remembered,
+} from "./idempotency.js";
 
 /**
  * The REST API (`/api/v1`, described in docs/openapi.yaml): read threads, launch one from words,
  * pause, resume, cancel, answer. Every call carries a bearer token from DEPLOYBOT_API_TOKENS; reads
- * answer from the store, and every change goes through the inbox like a webhook (202 Accepted).
+ * answer from the store, and every change goes through the inbox like a webhook (202 Accepted),
+ * once per `Idempotency-Key` (see idempotency.ts).
  */
 
 export interface ApiRouteDeps {
@@ -75,7 +85,8 @@ export function apiRoutes(deps: ApiRouteDeps): RouteHandler {
     if (!path.startsWith(PREFIX)) return false;
     try {
       const client = authenticate(req, deps.tokens);
-      await route(deps, client, req, res, path.slice(PREFIX.length).split("/"));
+      const parts = path.slice(PREFIX.length).split("/").map(decodePathSegment);
+      await route(deps, client, req, res, parts);
     } catch (error) {
       if (res.headersSent) return true;
       if (error instanceof HttpError) sendJson(res, error.status, { error: error.message });
@@ -115,33 +126,76 @@ async function route(
   if (method !== "POST") throw new HttpError(405, `use POST on /api/v1/threads/{id}/${action}`);
   if (!["pause", "resume", "cancel", "answer"].includes(action))
     throw new HttpError(404, `no action ${action}`);
-  const thread = await deps.store.getThread(id);
-  if (!thread) throw new HttpError(404, `no thread ${id}`);
-  const state = deriveState(thread.events);
-  if (state.terminal) throw new HttpError(409, `thread ${id} is ${state.status}`);
-  let payload: Record<string, unknown>;
-  if (action === "answer") {
-    const body = await jsonBody(req, AnswerBody);
-    if (!state.pendingQuestion)
-      throw new HttpError(409, `thread ${id} is not waiting for an answer (${state.status})`);
-    payload = { thread_id: id, action, client, answer: body.answer };
-  } else {
-    const body = await jsonBody(req, ControlBody);
-    if (action === "resume" && !state.paused) throw new HttpError(409, `thread ${id} is not paused`);
-    if (action === "pause" && state.paused) throw new HttpError(409, `thread ${id} is already paused`);
-    payload = { thread_id: id, action, client, reason: body.reason ?? null };
-  }
-  const deliveryId = deliveryIdOf(req, client);
-  await deps.store.enqueue({ deliveryId, source: "api", kind: "api.control", payload }, deps.clock());
-  return sendJson(res, 202, { thread_id: id, action, accepted: true });
+  const body = action === "answer" ? await jsonBody(req, AnswerBody) : await jsonBody(req, ControlBody);
+  const request = { method, route: `${PREFIX}threads/${id}/${action}`, body };
+  return once(deps, client, req, res, request, async (deliveryId) => {
+    const thread = await deps.store.getThread(id);
+    if (!thread) throw new HttpError(404, `no thread ${id}`);
+    const state = deriveState(thread.events);
+    if (state.terminal) throw new HttpError(409, `thread ${id} is ${state.status}`);
+    let payload: Record<string, unknown>;
+    if ("answer" in body) {
+      if (!state.pendingQuestion)
+        throw new HttpError(409, `thread ${id} is not waiting for an answer (${state.status})`);
+      payload = { thread_id: id, action, client, answer: body.answer };
+    } else {
+      if (action === "resume" && !state.paused) throw new HttpError(409, `thread ${id} is not paused`);
+      if (action === "pause" && state.paused) throw new HttpError(409, `thread ${id} is already paused`);
+      payload = { thread_id: id, action, client, reason: body.reason ?? null };
+    }
+    const stored = await deps.store.enqueue(
+      { deliveryId, source: "api", kind: "api.control", payload },
+      deps.clock(),
+    );
+    return { stored, answer: { status: 202, body: { thread_id: id, action, accepted: true } } };
+  });
 }
 
-/** An `Idempotency-Key` header makes a retried call do nothing twice. */
-function deliveryIdOf(req: IncomingMessage, client: string): string {
-  const key = req.headers["idempotency-key"];
-  return typeof key === "string" && /^[\w.:-]{1,100}$/.test(key)
-    ? `api:${client}:${key}`
-    : `api:${randomUUID()}`;
+/** How long a request waits for a concurrent one with its key to record its answer. */
+const RACE_WAIT_MS = 1_000;
+
+/**
+ * Applies a change once per `Idempotency-Key`: a repeat of the same request gets the first answer
+ * again (status and body); the key on another request is a 422. `apply` checks the request and
+ * queues it under the delivery id it is given, saying whether the inbox stored it (false: a
+ * request with the same key got there first).
+ */
+async function once(
+  deps: ApiRouteDeps,
+  client: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+  request: KeyedRequest,
+  apply: (deliveryId: string) => Promise<{ stored: boolean; answer: Answer }>,
+): Promise<void> {
+  const key = idempotencyKeyOf(req);
+  if (key === null) {
+    const { answer } = await apply(`api:${randomUUID()}`);
+    return sendJson(res, answer.status, answer.body);
+  }
+  const replay = (remembered: Remembered) => {
+    const answer = replayOrConflict(remembered, request, key);
+    res.setHeader("idempotent-replayed", "true");
+    sendJson(res, answer.status, answer.body);
+  };
+  const seen = await recall(deps.store, client, key);
+  if (seen) return replay(seen);
+  const { stored, answer } = await apply(`api:${client}:${key}`);
+  if (stored) {
+    await remember(deps.store, client, key, request, answer, deps.clock());
+    return sendJson(res, answer.status, answer.body);
+  }
+  // Another request with this key (on this replica or another) was queued first: its answer is
+  // the one to give, once it is recorded.
+  for (let waited = 0; waited < RACE_WAIT_MS; waited += 50) {
+    const first = await recall(deps.store, client, key);
+    if (first) return replay(first);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new HttpError(
+    409,
+    `a request with Idempotency-Key "${key}" is still being handled: retry it shortly`,
+  );
 }
 
 async function listThreads(deps: ApiRouteDeps, req: IncomingMessage, res: ServerResponse) {
@@ -161,26 +215,28 @@ async function listThreads(deps: ApiRouteDeps, req: IncomingMessage, res: Server
 
 async function launch(deps: ApiRouteDeps, client: string, req: IncomingMessage, res: ServerResponse) {
   const body = await jsonBody(req, LaunchBody);
-  const installation = await deps.store.getRef(`repo:${body.repo.toLowerCase()}`);
-  if (!installation) {
-    throw new HttpError(404, `deploybot does not know ${body.repo}: install the app there and merge once`);
-  }
-  const deliveryId = deliveryIdOf(req, client);
-  const threadId = threadIdForLaunch(deliveryId);
-  await deps.store.enqueue(
-    {
-      deliveryId,
-      source: "api",
-      kind: "api.launch",
-      payload: {
-        thread_id: threadId,
-        repo: body.repo,
-        installation_id: Number(installation),
-        text: body.text,
-        client,
+  const request = { method: "POST", route: `${PREFIX}threads`, body };
+  return once(deps, client, req, res, request, async (deliveryId) => {
+    const installation = await deps.store.getRef(`repo:${body.repo.toLowerCase()}`);
+    if (!installation) {
+      throw new HttpError(404, `deploybot does not know ${body.repo}: install the app there and merge once`);
+    }
+    const threadId = threadIdForLaunch(deliveryId);
+    const stored = await deps.store.enqueue(
+      {
+        deliveryId,
+        source: "api",
+        kind: "api.launch",
+        payload: {
+          thread_id: threadId,
+          repo: body.repo,
+          installation_id: Number(installation),
+          text: body.text,
+          client,
+        },
       },
-    },
-    deps.clock(),
-  );
-  return sendJson(res, 202, { thread_id: threadId, accepted: true });
+      deps.clock(),
+    );
+    return { stored, answer: { status: 202, body: { thread_id: threadId, accepted: true } } };
+  });
 }

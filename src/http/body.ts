@@ -48,3 +48,35 @@ export function mediaType(req: IncomingMessage): string {
 export function pathOf(req: IncomingMessage): string {
   return (req.url ?? "").split("?")[0] ?? "";
 }
+
+/**
+ * Whether JSON text nests objects and arrays deeper than `max`. A scan of the text, without
+ * recursion: a document nested 10,000 levels deep parses, but would overflow the stack of
+ * anything that walks it recursively (JSON.stringify, a schema).
+ */
+export function jsonDepthExceeds(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      depth += 1;
+      if (depth > max) return true;
+    } else if (c === 0x7d || c === 0x5d) depth -= 1;
+  }
+  return false;
+}
+
+/** Decodes one percent-encoded path segment; a malformed escape (`%E0%A4%A`) is the caller's 400. */
+export function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new HttpError(400, `malformed percent-encoding in the path: ${segment.slice(0, 60)}`);
+  }
+}

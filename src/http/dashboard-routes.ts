@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { RouteHandler } from "../app.js";
 import type { Store, ThreadSummary } from "../store/store.js";
 import { renderMarkdown } from "../thread/render.js";
-import { pathOf } from "./body.js";
+import { decodePathSegment, HttpError, pathOf } from "./body.js";
 
 /**
  * The dashboard: `/threads` lists deploy threads, `/threads/{id}` shows one, both server-rendered
@@ -76,7 +76,14 @@ export function dashboardRoutes(deps: { store: Store; tokens: ReadonlyMap<string
       send(res, 200, page("deploybot threads", `<h1>Threads</h1>${table}`));
       return true;
     }
-    const id = decodeURIComponent(path.slice("/threads/".length));
+    let id: string;
+    try {
+      id = decodePathSegment(path.slice("/threads/".length));
+    } catch (error) {
+      if (!(error instanceof HttpError)) throw error;
+      send(res, 400, page("Bad request", `<p>${escapeHtml(error.message)}</p>`));
+      return true;
+    }
     const [thread, summary] = await Promise.all([deps.store.getThread(id), deps.store.getThreadSummary(id)]);
     if (!thread || !summary) {
       send(

@@ -19,11 +19,11 @@ import {
 } from "../slack/payloads.js";
 import { verifySlackRequest } from "../slack/verify.js";
 import type { Store } from "../store/store.js";
-import { deriveState } from "../thread/state.js";
+import { approvalClosed, deriveState } from "../thread/state.js";
 import { HttpError, mediaType, pathOf, readBody, sendEmpty, sendJson } from "./body.js";
 
 /**
- * Slack's three endpoints (DESIGN §6). Each verifies the signature on the raw body before parsing
+ * Slack's three endpoints. Each verifies the signature on the raw body before parsing
  * anything, stores the request in the inbox and answers within Slack's 3 seconds; the worker does
  * the rest. The one exception is opening the rejection modal: Slack's trigger_id lives 3 seconds.
  */
@@ -146,7 +146,13 @@ async function interaction(deps: SlackRouteDeps, raw: Buffer, body: string, res:
           deliveryId: deliveryId(raw),
           source: "slack",
           kind: "slack.approve",
-          payload: { approval_id: payload.value, user: payload.user, channel: payload.channel },
+          payload: {
+            approval_id: payload.value,
+            user: payload.user,
+            channel: payload.channel,
+            // The click is judged as of now (expiry), not as of when the worker gets to it.
+            clicked_at: deps.clock().toISOString(),
+          },
         },
         deps.clock(),
       );
@@ -156,7 +162,7 @@ async function interaction(deps: SlackRouteDeps, raw: Buffer, body: string, res:
       // The modal must open now: its trigger_id expires in 3 seconds. The reason comes back as a
       // view_submission, which is where the rejection (and who may reject) is decided.
       if (deps.slack) {
-        const summary = await approvalSummary(deps.store, payload.value);
+        const summary = await approvalSummary(deps.store, payload.value, deps.clock());
         await deps.slack
           .openView(payload.triggerId, rejectModal(payload.value, summary))
           .catch((error: unknown) =>
@@ -183,7 +189,12 @@ async function interaction(deps: SlackRouteDeps, raw: Buffer, body: string, res:
         deliveryId: deliveryId(raw),
         source: "slack",
         kind: "slack.reject",
-        payload: { approval_id: payload.privateMetadata, user: payload.user, reason: reason.slice(0, 2_000) },
+        payload: {
+          approval_id: payload.privateMetadata,
+          user: payload.user,
+          reason: reason.slice(0, 2_000),
+          clicked_at: deps.clock().toISOString(),
+        },
       },
       deps.clock(),
     );
@@ -192,12 +203,18 @@ async function interaction(deps: SlackRouteDeps, raw: Buffer, body: string, res:
   return sendEmpty(res);
 }
 
-/** One line for the modal: what is being rejected. A read of the local database, nothing remote. */
-async function approvalSummary(store: Store, approvalId: string): Promise<string> {
+/**
+ * One line for the modal: what is being rejected, or why it no longer can be (judged as of the
+ * click, like the rejection itself). A read of the local database, nothing remote.
+ */
+async function approvalSummary(store: Store, approvalId: string, now: Date): Promise<string> {
   const threadId = await store.getRef(`approval:${approvalId}`);
   const thread = threadId ? await store.getThread(threadId) : null;
-  const pending = thread ? deriveState(thread.events).pendingApproval : null;
+  if (!thread) return "This approval is no longer pending.";
+  const closed = approvalClosed(thread.events, approvalId, now);
+  if (closed) return `This approval is no longer pending: ${closed.reason}. A rejection changes nothing.`;
+  const pending = deriveState(thread.events).pendingApproval;
   const action = pending ? deployActionOf(pending.data.step) : null;
-  if (!thread || !action) return "This approval is no longer pending.";
+  if (!action) return "This approval is no longer pending.";
   return `Reject the ${action.kind} of ${action.component} ${action.sha.slice(0, 7)} to ${action.environment} in ${thread.repo}?`;
 }

@@ -6,7 +6,7 @@ import { advanceThread, type LoopDeps } from "../agent/runner.js";
 import { refusedClick } from "../slack/blocks.js";
 import type { SlackPort } from "../slack/client.js";
 import { lastOf, newEvent, type EventOf, type Thread } from "../thread/events.js";
-import { configOf, deriveState } from "../thread/state.js";
+import { approvalClosed, configOf, deriveState } from "../thread/state.js";
 import { AppendConflictError } from "../store/store.js";
 import { startRequestThread } from "./requests.js";
 
@@ -15,15 +15,26 @@ import { startRequestThread } from "./requests.js";
  * approver policy), answers to questions, and requests in words that start a thread.
  */
 
+/**
+ * When deploybot received the click (its own clock, not Slack's), parsed to a Date for
+ * `decideApproval`'s `clickedAt`; absent on entries queued before it was recorded.
+ */
+const ClickedAt = z.iso
+  .datetime()
+  .transform((text) => new Date(text))
+  .optional();
+
 export const ApprovalClick = z.object({
   approval_id: z.string().min(1),
   user: z.string(),
   channel: z.string().nullable(),
+  clicked_at: ClickedAt,
 });
 export const Rejection = z.object({
   approval_id: z.string().min(1),
   user: z.string(),
   reason: z.string().min(1),
+  clicked_at: ClickedAt,
 });
 export const SlashRequest = z.object({ text: z.string().min(1), user: z.string(), channel: z.string() });
 export const SlackEvent = z.object({
@@ -59,7 +70,12 @@ function answerChannel(thread: Thread | null, approvalId: string, channel: strin
   return card?.data.channel ?? null;
 }
 
-/** An approve click, or a rejection with its reason. Returns a note for the inbox. */
+/**
+ * An approve click, or a rejection with its reason, judged as of the click: after the approval's
+ * expiry, or on a thread that was cancelled, finished or superseded, it is refused with an
+ * ephemeral explanation and nothing is recorded; the thread then moves on as time and its events
+ * say, which updates the card (expired, closed). Returns a note for the inbox.
+ */
 export async function decideApproval(
   deps: LoopDeps,
   input: {
@@ -68,23 +84,33 @@ export async function decideApproval(
     channel: string | null;
     decision: "approve" | "reject";
     reason?: string;
+    /** When deploybot received the click; the worker's clock when unknown. */
+    clickedAt?: Date;
   },
 ): Promise<string> {
+  const clickedAt = input.clickedAt ?? deps.clock();
   const threadId = await deps.store.getRef(`approval:${input.approvalId}`);
   if (threadId) await deps.own?.(threadId);
   for (let attempt = 0; attempt < 5; attempt++) {
     const thread = threadId ? await deps.store.getThread(threadId) : null;
-    const pending = thread ? deriveState(thread.events).pendingApproval : null;
     const channel = answerChannel(thread, input.approvalId, input.channel);
-    if (!thread || pending?.data.approval_id !== input.approvalId) {
-      await tell(
-        deps,
-        channel,
-        input.user,
-        refusedClick("This approval is no longer pending; nothing changed."),
-      );
+    if (!thread) {
+      await tell(deps, channel, input.user, refusedClick(notPending("deploybot has no such approval")));
       return `skipped: approval ${input.approvalId} is not pending`;
     }
+    const state = deriveState(thread.events);
+    const closed = approvalClosed(thread.events, input.approvalId, clickedAt, state);
+    if (closed) {
+      deps.log.info(
+        { thread: thread.id, user: input.user },
+        `refused ${input.decision} click on approval ${input.approvalId}: ${closed.reason}`,
+      );
+      await tell(deps, channel, input.user, refusedClick(notPending(closed.reason)));
+      // Records an expiry that is due and updates the card of a closed approval.
+      if (closed.kind !== "unknown") await advanceThread(deps, thread.id);
+      return `skipped: approval ${input.approvalId} is not pending: ${closed.reason}`;
+    }
+    const pending = state.pendingApproval!;
     const config = configOf(thread.events)!;
     const action = deployActionOf(pending.data.step)!;
     const groupMembers = new Map<string, string[]>();
@@ -129,6 +155,10 @@ export async function decideApproval(
     return `${input.decision}d by ${input.user}`;
   }
   throw new Error(`approval ${input.approvalId}: the thread kept changing; retrying`);
+}
+
+function notPending(reason: string): string {
+  return `This approval is no longer pending: ${reason}. Nothing changed.`;
 }
 
 /** A message in Slack: a reply to a question, or a mention asking for something. */

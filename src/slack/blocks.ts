@@ -54,10 +54,16 @@ export interface ApprovalCardInput {
   decider: string;
   /** ISO 8601 */
   expiresAt: string | null;
+  /**
+   * The PR author's GitHub login when they may not approve this deploy but the `users:` mapping
+   * has no Slack id for them, so deploybot cannot tell them apart from other approvers.
+   */
+  uncheckedAuthor?: string | null;
 }
 
 export interface ApprovalOutcome {
-  kind: "approved" | "rejected" | "expired";
+  /** `closed`: the thread ended (cancelled, finished, superseded) while the approval was open. */
+  kind: "approved" | "rejected" | "expired" | "closed";
   slackUser: string | null;
   /** ISO 8601 */
   at: string;
@@ -319,11 +325,20 @@ function approvalButtons(approvalId: string): ActionsBlock {
   };
 }
 
+/** Says on the card that the author's self-approval cannot be checked, and how to fix that. */
+function uncheckedAuthorLine(login: string): ContextBlock {
+  const who = untrusted(login, 100);
+  return context(
+    `:warning: Self-approval cannot be checked: ${who} authored this pull request but has no Slack id under \`users:\` in .github/deploybot.yml. Add \`${who}: U…\` there.`,
+  );
+}
+
 /** The request for approval: what, why, what changes, CI, what we would roll back to, and two buttons. */
 export function approvalCard(input: ApprovalCardInput): SlackMessage {
+  const warning = input.uncheckedAuthor ? [uncheckedAuthorLine(input.uncheckedAuthor)] : [];
   return {
     text: fallbackText(input, headline(input)),
-    blocks: capBlocks([...cardBlocks(input), approvalButtons(input.approvalId)]),
+    blocks: capBlocks([...cardBlocks(input), ...warning, approvalButtons(input.approvalId)]),
   };
 }
 
@@ -338,10 +353,19 @@ function outcomeLine(outcome: ApprovalOutcome): string {
     }
     case "expired":
       return `:hourglass: Expired at ${slackDate(outcome.at)} without a decision`;
+    case "closed": {
+      const reason = outcome.reason ? `: ${untrusted(outcome.reason, 2000)}` : "";
+      return `:no_entry_sign: Closed without a decision at ${slackDate(outcome.at)}${reason}`;
+    }
   }
 }
 
-const OUTCOME_WORD = { approved: "Approved", rejected: "Rejected", expired: "Expired" } as const;
+const OUTCOME_WORD = {
+  approved: "Approved",
+  rejected: "Rejected",
+  expired: "Expired",
+  closed: "Closed",
+} as const;
 
 /** The approval card once decided: same content, no buttons, and who decided and when. */
 export function decidedCard(input: ApprovalCardInput, outcome: ApprovalOutcome): SlackMessage {
@@ -362,7 +386,7 @@ export function reminderText(input: ApprovalCardInput, expiresAt: string): strin
   );
 }
 
-/** The modal Reject opens (DESIGN §6): the reason goes back to the model, which re-plans. */
+/** The modal Reject opens: the reason goes back to the model, which re-plans. */
 export function rejectModal(approvalId: string, summary: string): View {
   if (approvalId.length === 0 || approvalId.length > SLACK_LIMITS.privateMetadata) {
     throw new Error(

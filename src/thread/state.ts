@@ -1,6 +1,6 @@
 import type { NextStep } from "../agent/next-step.js";
 import { RepoConfigSchema, type RepoConfig } from "../config/repo-config.js";
-import { lastOf, type EventOf, type ThreadEvent, type ThreadStatus } from "./events.js";
+import { eventsOf, lastOf, type EventOf, type ThreadEvent, type ThreadStatus } from "./events.js";
 
 /**
  * Execution state, derived from the events alone (a pure fold): what is in flight, what the thread
@@ -185,4 +185,63 @@ export function configOf(events: readonly ThreadEvent[]): RepoConfig | null {
 /** Components this thread's trigger changed. */
 export function changedComponents(events: readonly ThreadEvent[]): string[] {
   return lastOf(events, "changes_classified")?.data.components.map((c) => c.name) ?? [];
+}
+
+/** Why an approval can no longer be decided. */
+export interface ApprovalClosed {
+  kind: "unknown" | "thread_ended" | "decided" | "replaced" | "expired";
+  /** For the person who clicked: "the thread was cancelled by api:ci", "it expired at …". */
+  reason: string;
+}
+
+/**
+ * Judges an approval at the moment it is given (`at`, when the click reached deploybot), from the
+ * thread's events alone: closed once the thread ended (cancelled, done, failed, superseded), once
+ * it was decided or replaced, and from its `expires_at` on, whether or not the expiry has been
+ * recorded yet. Null while it is open.
+ */
+export function approvalClosed(
+  events: readonly ThreadEvent[],
+  approvalId: string,
+  at: Date,
+  state: ThreadState = deriveState(events),
+): ApprovalClosed | null {
+  const request = eventsOf(events, "approval_requested").find((e) => e.data.approval_id === approvalId);
+  if (!request) return { kind: "unknown", reason: "deploybot has no such approval" };
+  const ended = state.terminal;
+  if (ended) return { kind: "thread_ended", reason: threadEndedReason(ended) };
+  for (const event of events) {
+    if (
+      (event.type === "approval_granted" ||
+        event.type === "approval_rejected" ||
+        event.type === "approval_expired") &&
+      event.data.approval_id === approvalId
+    ) {
+      if (event.type === "approval_expired") {
+        return { kind: "expired", reason: `it expired at ${request.data.expires_at ?? event.at}` };
+      }
+      const verb = event.type === "approval_granted" ? "approved" : "rejected";
+      return { kind: "decided", reason: `it was already ${verb} by ${event.data.slack_user}` };
+    }
+  }
+  if (state.pendingApproval?.data.approval_id !== approvalId) {
+    return { kind: "replaced", reason: "a newer request replaced it" };
+  }
+  const expiresAt = request.data.expires_at;
+  if (expiresAt && Date.parse(expiresAt) <= at.getTime()) {
+    return { kind: "expired", reason: `it expired at ${expiresAt}` };
+  }
+  return null;
+}
+
+/** How a thread ended, in a few words: "the thread was cancelled by api:ci: wrong branch". */
+export function threadEndedReason(ended: EventOf<"done"> | EventOf<"failed"> | EventOf<"cancelled">): string {
+  switch (ended.type) {
+    case "cancelled":
+      return `the thread was cancelled by ${ended.data.by}${ended.data.reason ? `: ${ended.data.reason}` : ""}`;
+    case "done":
+      return `the thread is finished: ${ended.data.message}`;
+    case "failed":
+      return `the thread stopped: ${ended.data.reason}`;
+  }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { mayDecide } from "../../src/agent/approvers.js";
-import { parseRepoConfig } from "../../src/config/repo-config.js";
+import { mayDecide, uncheckedAuthor } from "../../src/agent/approvers.js";
+import { parseRepoConfig, slackUserOfLogin } from "../../src/config/repo-config.js";
 import { CONFIG_YAML } from "../helpers/github-mocks.js";
 
 const config = parseRepoConfig(
@@ -37,5 +37,54 @@ describe("who may decide an approval", () => {
 
   it("refuses an outsider's rejection too", () => {
     expect(decide("U09OUTSIDER", "reject").ok).toBe(false);
+  });
+});
+
+describe("GitHub logins in the approver policy", () => {
+  const mapped = (users: string) =>
+    parseRepoConfig(
+      CONFIG_YAML.replace(
+        "[U01APPROVER, S01RELEASETEAM]",
+        "[U01APPROVER, U01OCTOCAT, S01RELEASETEAM]",
+      ).replace("users:\n  octocat: U01OCTOCAT", `users:\n  ${users}`),
+    );
+
+  it("refuses the author whose webhook login differs in case from the users: mapping", () => {
+    const verdict = mayDecide({
+      config: mapped("codertocat: U01OCTOCAT"),
+      environment: "production",
+      slackUser: "U01OCTOCAT",
+      decision: "approve",
+      groupMembers: groups,
+      prAuthor: "Codertocat",
+    });
+    expect(!verdict.ok && verdict.reason).toContain("you authored this pull request");
+  });
+
+  it("refuses the author whose mapping is spelled in capitals and the webhook in lower case", () => {
+    const verdict = mayDecide({
+      config: mapped("OctoCat: U01OCTOCAT"),
+      environment: "production",
+      slackUser: "U01OCTOCAT",
+      decision: "approve",
+      groupMembers: groups,
+      prAuthor: "octocat",
+    });
+    expect(verdict.ok).toBe(false);
+  });
+
+  it("names the author whose self-approval cannot be checked for the last environment only", () => {
+    const config = mapped("someone-else: U01OCTOCAT");
+    expect(uncheckedAuthor(config, "production", "Codertocat")).toBe("Codertocat");
+    expect(uncheckedAuthor(config, "staging", "Codertocat")).toBeNull();
+    expect(uncheckedAuthor(config, "production", null)).toBeNull();
+    expect(uncheckedAuthor(mapped("codertocat: U01OCTOCAT"), "production", "CODERTOCAT")).toBeNull();
+  });
+
+  it("finds a login's Slack id whatever the case", () => {
+    const config = mapped("Codertocat: U01OCTOCAT");
+    expect(slackUserOfLogin(config, "codertocat")).toBe("U01OCTOCAT");
+    expect(slackUserOfLogin(config, "CoderToCat")).toBe("U01OCTOCAT");
+    expect(slackUserOfLogin(config, "octocat")).toBeNull();
   });
 });

@@ -78,6 +78,13 @@ describe("the repository config", () => {
     expect(problemsOf(text)).toContain('environments[1].name: duplicate environment "staging"');
   });
 
+  it("rejects two spellings of one GitHub login in users:, since logins ignore case", () => {
+    const text = CONFIG_YAML.replace("  octocat: U01OCTOCAT", "  octocat: U01OCTOCAT\n  OctoCat: U02OTHER");
+    expect(problemsOf(text)).toEqual([
+      'users.OctoCat: "OctoCat" and "octocat" are the same GitHub login (logins ignore case): keep one',
+    ]);
+  });
+
   it("reports YAML syntax errors as such", () => {
     expect(problemsOf("components: [unclosed")[0]).toMatch(/^not valid YAML/);
   });

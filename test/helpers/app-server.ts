@@ -54,7 +54,7 @@ export interface AppServer {
     path: string,
     body?: unknown,
     options?: { token?: string | null; headers?: Record<string, string> },
-  ): Promise<{ status: number; body: string }>;
+  ): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }>;
   runWorker(): Promise<number>;
   /** Moves the clock and lets time act on waiting threads (reminders, expiry). */
   advance(ms: number): Promise<void>;

@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from "node:crypto";
-import { pino } from "pino";
+import { pino, type Logger } from "pino";
 import { Probot, ProbotOctokit, type ApplicationFunction } from "probot";
 import { startHttpServer, type StartedServer } from "../../src/http/server.js";
 import { silentLog, type Log } from "../../src/log.js";
@@ -36,12 +36,17 @@ export function createTestProbot(options: { Octokit?: typeof ProbotOctokit } = {
   });
 }
 
-/** A real HTTP server on a free port serving `app` with the test app's credentials, silently. */
+/**
+ * A real HTTP server on a free port serving `app` with the test app's credentials, silently
+ * unless a test passes the loggers (one pino logger for both, as the process does, to see every
+ * line an operator would).
+ */
 export async function startTestServer(
   app: ApplicationFunction,
   serverLog: Log = silentLog,
+  probotLog: Logger = pino({ level: "silent" }),
 ): Promise<StartedServer> {
-  const log = pino({ level: "silent" });
+  const log = probotLog;
   return startHttpServer({
     probot: new Probot({
       appId: APP_ID,

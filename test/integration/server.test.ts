@@ -77,14 +77,14 @@ describe("the webhook endpoint", () => {
     expect(await store.inboxCounts()).toEqual({ queued: 1, done: 0, dead: 0 });
   });
 
-  it("refuses a request without a signature", async () => {
+  it("refuses a request without a signature with 401", async () => {
     const { store, base } = await startServer();
 
     const response = await postWebhook(base, JSON.stringify(mergedPullRequest()), {
       "x-github-delivery": "d-2",
     });
 
-    expect(response.status).toBe(400);
+    expect(response.status).toBe(401);
     expect(await store.inboxCounts()).toEqual({ queued: 0, done: 0, dead: 0 });
   });
 });

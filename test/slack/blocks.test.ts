@@ -114,7 +114,7 @@ describe("escaping and cutting text", () => {
 });
 
 describe("the approval card", () => {
-  it("has exactly two buttons, with the DESIGN §6 action ids and only the approval id as value", () => {
+  it("has exactly two buttons, with the contract's action ids and only the approval id as value", () => {
     const card = approvalCard(cardInput());
     const actions = card.blocks.filter((block) => block.type === "actions");
     expect(actions).toHaveLength(1);
@@ -237,6 +237,21 @@ describe("the approval card", () => {
     expect(text).toContain("&lt;@U0ADMIN&gt; please approve");
   });
 
+  it("says when the author's self-approval cannot be checked, escaped and within Slack's limits", () => {
+    const card = approvalCard(cardInput({ uncheckedAuthor: "Codertocat" }));
+    expect(allText(card)).toContain(
+      ":warning: Self-approval cannot be checked: Codertocat authored this pull request but has no Slack id under `users:` in .github/deploybot.yml. Add `Codertocat: U…` there.",
+    );
+    const actions = card.blocks.findIndex((block) => block.type === "actions");
+    expect(card.blocks[actions - 1]?.type).toBe("context");
+    expectWithinSlackLimits(approvalCard(cardInput({ uncheckedAuthor: `<!channel>${"x".repeat(5_000)}` })));
+    expect(allText(approvalCard(cardInput({ uncheckedAuthor: "<!channel>" })))).not.toContain("<!channel>");
+  });
+
+  it("has no such line when the author is mapped", () => {
+    expect(allText(approvalCard(cardInput()))).not.toContain("Self-approval");
+  });
+
   it("refuses an approval id too long for a button value", () => {
     expect(() => approvalCard(cardInput({ approvalId: "x".repeat(2001) }))).toThrow(/button value/);
   });
@@ -275,6 +290,20 @@ describe("a decided approval card", () => {
     );
   });
 
+  it("says it closed without a decision when its thread ended, and why", () => {
+    const card = decidedCard(cardInput(), {
+      kind: "closed",
+      slackUser: null,
+      at: EXPIRES,
+      reason: "the thread was cancelled by api:ci: <!here> wrong PR",
+    });
+    expect(card.blocks.some((block) => block.type === "actions")).toBe(false);
+    expect(allText(card)).toContain(
+      `:no_entry_sign: Closed without a decision at <!date^${EXPIRES_UNIX}^{date_short_pretty} {time}|${EXPIRES}>: the thread was cancelled by api:ci: &lt;!here&gt; wrong PR`,
+    );
+    expect(card.text).toContain("Closed: deploy of backend to production");
+  });
+
   it("does not turn a user that is not a Slack id into a mention", () => {
     const card = decidedCard(cardInput(), { kind: "approved", slackUser: "<!channel>", at: EXPIRES });
     expect(allText(card)).toContain("Approved by &lt;!channel&gt;");
@@ -292,7 +321,7 @@ describe("the reminder", () => {
 });
 
 describe("the reject modal", () => {
-  it("matches the DESIGN §6 contract exactly", () => {
+  it("matches the Slack contract exactly", () => {
     expect(rejectModal("apr_01JD8Z6W3K", "Deploy backend `a1b2c3d` to production <!channel>")).toEqual({
       type: "modal",
       callback_id: "deploybot.reject",
