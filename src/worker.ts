@@ -127,6 +127,7 @@ export async function handleEntry(deps: WorkerDeps, entry: InboxEntry): Promise<
         user: click.user,
         channel: click.channel,
         decision: "approve",
+        ...(click.clicked_at ? { clickedAt: click.clicked_at } : {}),
       });
     }
     case "slack.reject": {
@@ -137,6 +138,7 @@ export async function handleEntry(deps: WorkerDeps, entry: InboxEntry): Promise<
         channel: null,
         decision: "reject",
         reason: rejection.reason,
+        ...(rejection.clicked_at ? { clickedAt: rejection.clicked_at } : {}),
       });
     }
     case "slack.event":
