@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { ApprovalClick, decideApproval, Rejection } from "../../src/pipeline/slack-inbox.js";
+import { ApprovalClick, Rejection } from "../../src/pipeline/slack-inbox.js";
 import { newEvent, type ThreadEvent } from "../../src/thread/events.js";
 import { MERGE_SHA } from "../helpers/fixtures.js";
 import { CONFIG_YAML, mockCreateDeployment, mockDispatch } from "../helpers/github-mocks.js";
