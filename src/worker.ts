@@ -25,6 +25,7 @@ import { INTERNAL_KINDS, LockReleased, SupersedeThread, WakeThread } from "./pip
 import { handleLockReleased, supersedeThread, wakeThread } from "./pipeline/lock-wake.js";
 import { ThreadBusyError, ThreadLeases } from "./agent/ownership.js";
 import type { DeploymentRecord, InboxEntry } from "./store/store.js";
+import { UNFINISHED_STATUSES } from "./thread/events.js";
 
 /**
  * The worker: takes verified requests from the durable inbox, several at once (never two of the same
@@ -272,13 +273,8 @@ export async function processNextEntry(deps: WorkerDeps): Promise<boolean> {
   return true;
 }
 
-const UNFINISHED = [
-  "running",
-  "waiting_for_lock",
-  "waiting_for_approval",
-  "waiting_for_deploy",
-  "waiting_for_human",
-] as const;
+/** Paused threads too: a deploy that was running when the thread was paused still times out. */
+const UNFINISHED = UNFINISHED_STATUSES;
 
 /**
  * Moves on threads that a crash or an outage left mid-step, and lets time act on waiting ones

@@ -19,6 +19,7 @@ import {
 } from "../slack/payloads.js";
 import { verifySlackRequest } from "../slack/verify.js";
 import type { Store } from "../store/store.js";
+import { UNFINISHED_STATUSES } from "../thread/events.js";
 import { approvalClosed, deriveState } from "../thread/state.js";
 import { HttpError, mediaType, pathOf, readBody, sendEmpty, sendJson } from "./body.js";
 
@@ -113,14 +114,7 @@ async function command(deps: SlackRouteDeps, raw: Buffer, body: string, res: Ser
   }
   if (text === "status") {
     const threads = await deps.store.listThreads({
-      status: [
-        "running",
-        "waiting_for_deploy",
-        "waiting_for_approval",
-        "waiting_for_human",
-        "waiting_for_lock",
-        "paused",
-      ],
+      status: [...UNFINISHED_STATUSES],
       limit: 50,
     });
     return sendJson(res, 200, { response_type: "ephemeral", ...statusBlocks(threads) });

@@ -293,3 +293,9 @@ export const THREAD_STATUSES = [
   "cancelled",
 ] as const;
 export type ThreadStatus = (typeof THREAD_STATUSES)[number];
+
+/** The statuses of a thread that has not ended (a paused one included). */
+export const UNFINISHED_STATUSES = THREAD_STATUSES.filter(
+  (s): s is Exclude<ThreadStatus, "done" | "failed" | "cancelled"> =>
+    s !== "done" && s !== "failed" && s !== "cancelled",
+);
