@@ -48,6 +48,8 @@ function seededRandom(seed: number): () => number {
   };
 }
 
+const between = (random: () => number, min: number, max: number) => Math.round(min + random() * (max - min));
+
 const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
 
 let scenario: ReplicaScenario | undefined;
@@ -61,10 +63,15 @@ afterEach(async () => {
 });
 
 /** The three zeros and the settled threads, each reported with everything the replica set shows. */
-async function expectExactlyOnce(s: ReplicaScenario, threads: number, timeoutMs: number): Promise<void> {
+async function expectExactlyOnce(
+  s: ReplicaScenario,
+  threads: number,
+  timeoutMs: number,
+  note = "",
+): Promise<void> {
   const settling = await s.set.settled(threads, timeoutMs).then(
     () => null,
-    (error: unknown) => error,
+    (error: unknown) => new Error(`${note}${String(error)}`),
   );
   // A duplicate that the fix ends (error or inactive) may get its status just after the thread settles.
   await waitFor("every deployment to have a final status", () => s.set.exactlyOnceProblems().length === 0, {
@@ -72,9 +79,9 @@ async function expectExactlyOnce(s: ReplicaScenario, threads: number, timeoutMs:
   }).catch(() => undefined);
   const problems = s.set.exactlyOnceProblems();
   expect
-    .soft(problems, `exactly once, broken:\n${problems.join("\n")}\n${await s.set.describe()}`)
+    .soft(problems, `${note}exactly once, broken:\n${problems.join("\n")}\n${await s.set.describe()}`)
     .toEqual([]);
-  expect.soft(await s.set.unsettledThreads(), "threads that did not settle").toEqual([]);
+  expect.soft(await s.set.unsettledThreads(), `${note}threads that did not settle`).toEqual([]);
   if (settling) throw settling;
 }
 
@@ -122,8 +129,6 @@ describe("two replicas on one PostgreSQL database", () => {
 
   it("deploy every step once while one replica or the other is killed with SIGKILL, 15 times", async () => {
     const seed = Number(process.env.DEPLOYBOT_KILL_SEED ?? 8);
-    const random = seededRandom(seed);
-    const between = (min: number, max: number) => Math.round(min + random() * (max - min));
     const s = await replicaScenario({
       prefix: "replicas_kill",
       repos: [{ fullName: SHOP, configYaml: CONFIG_NO_APPROVAL_YAML, files: filesOf }],
@@ -134,27 +139,34 @@ describe("two replicas on one PostgreSQL database", () => {
     s.set.drive();
 
     const merges = [...Array(10).keys()].map((i) => 40 + i);
-    // Kill moments and merge moments come from the seed; each wait is drawn before it starts.
+    // Merge moments and kill moments each come from their own generator, so the same seed gives
+    // the same schedule whatever the interleaving.
+    const mergeRandom = seededRandom(seed);
+    const killRandom = seededRandom(seed + 1);
     const kills: string[] = [];
     const merging = (async () => {
       for (const number of merges) {
-        await sleep(between(200, 1_500));
+        await sleep(between(mergeRandom, 200, 1_500));
         await s.set.webhook("pull_request", merge(number));
       }
     })();
     const killing = (async () => {
-      for (let kill = 0; kill < 15; kill++) {
-        await sleep(between(300, 2_000));
-        const slot = random() < 0.5 ? 0 : 1;
-        kills.push(`r${slot + 1} after ${s.github.requests.length} GitHub requests`);
+      for (let kill = 1; kill <= 15; kill++) {
+        await sleep(between(killRandom, 300, 2_000));
+        const slot = killRandom() < 0.5 ? 0 : 1;
+        const last = s.github.requests.at(-1);
+        kills.push(
+          `kill ${kill}: r${slot + 1} after ${s.github.requests.length} GitHub requests ` +
+            `(last ${last ? `${last.method} ${last.path}` : "none"}), ${s.github.held} held`,
+        );
         await s.set.kill(slot);
         await s.set.start(slot);
       }
     })();
     await Promise.all([merging, killing]);
 
-    expect(kills, `seed ${seed}`).toHaveLength(15);
-    await expectExactlyOnce(s, merges.length, 150_000);
+    const note = `seed ${seed} (DEPLOYBOT_KILL_SEED); the kills:\n${kills.join("\n")}\n`;
+    await expectExactlyOnce(s, merges.length, 150_000, note);
     expect(s.github.unmatched.map((r) => `${r.method} ${r.path}`)).toEqual([]);
   }, 300_000);
 });
