@@ -45,6 +45,7 @@ async function expectExactlyOnce(s: ReplicaScenario, threads: number): Promise<v
   expect
     .soft(problems, `exactly once, broken:\n${problems.join("\n")}\n${await s.set.describe()}`)
     .toEqual([]);
+  expect.soft((await s.database.inboxCounts()).dead ?? 0, "inbox entries given up on").toBe(0);
   if (settling) throw settling;
   expect(s.github.unmatched.map((r) => `${r.method} ${r.path}`)).toEqual([]);
 }
@@ -94,17 +95,24 @@ describe("a GitHub that hangs for one repository", () => {
       ],
     });
     scenario = s;
-    // The shop's calls get no answer until the site's deploy is dispatched. At most 20 s, below
-    // the app's 30 s request timeout: a worker that waits for the shop first still finishes, and
-    // the order of the dispatches shows it.
-    const siteDispatched = waitFor("the site's dispatch", () => s.github.dispatchesIn(SITE).length > 0, {
-      timeoutMs: 20_000,
-    }).catch(() => undefined);
+    // The shop's calls get no answer until the site's deploy is dispatched: at most 20 s from the
+    // first one held, below the app's 30 s request timeout, so a worker that waits for the shop
+    // first still finishes, and the order of the dispatches shows it.
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((done) => (release = done));
     const hang = s.github.addFault(
       "hangs until the site is dispatched",
       (r) => r.path.startsWith(`/api/v3/repos/${SHOP}/`) || r.path === `/api/v3/repos/${SHOP}`,
-      { kind: "hold", until: siteDispatched },
+      { kind: "hold", until: released },
     );
+    void (async () => {
+      await waitFor("a call for the shop", () => hang.hits.length > 0, { timeoutMs: 60_000 });
+      await waitFor("the site's dispatch", () => s.github.dispatchesIn(SITE).length > 0, {
+        timeoutMs: 20_000,
+      });
+    })()
+      .catch(() => undefined)
+      .finally(release);
     await s.set.start(0);
     s.set.drive();
 

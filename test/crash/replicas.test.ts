@@ -73,7 +73,8 @@ async function expectExactlyOnce(
     () => null,
     (error: unknown) => new Error(`${note}${String(error)}`),
   );
-  // A duplicate that the fix ends (error or inactive) may get its status just after the thread settles.
+  // A deployment deploybot abandons gets its final status (error or inactive) maybe just after the
+  // thread settles.
   await waitFor("every deployment to have a final status", () => s.set.exactlyOnceProblems().length === 0, {
     timeoutMs: 10_000,
   }).catch(() => undefined);
@@ -82,6 +83,7 @@ async function expectExactlyOnce(
     .soft(problems, `${note}exactly once, broken:\n${problems.join("\n")}\n${await s.set.describe()}`)
     .toEqual([]);
   expect.soft(await s.set.unsettledThreads(), `${note}threads that did not settle`).toEqual([]);
+  expect.soft((await s.database.inboxCounts()).dead ?? 0, `${note}inbox entries given up on`).toBe(0);
   if (settling) throw settling;
 }
 
