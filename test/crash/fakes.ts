@@ -173,6 +173,11 @@ export class FakeGitHub extends FakeServer {
       this.deployments.push(deployment);
       return { status: 201, json: deployment };
     }
+    const single = /^\/deployments\/(\d+)$/.exec(rest);
+    if (single && method === "GET") {
+      const deployment = this.deployments.find((d) => d.id === Number(single[1]) && d.repo === repo.fullName);
+      return deployment ? { status: 200, json: deployment } : { status: 404, json: { message: "Not Found" } };
+    }
     const statuses = /^\/deployments\/(\d+)\/statuses$/.exec(rest);
     if (statuses && method === "GET") {
       return { status: 200, json: [...(this.statuses.get(Number(statuses[1])) ?? [])].reverse() };
@@ -214,10 +219,11 @@ export class FakeGitHub extends FakeServer {
         },
       };
     }
-    const runs = /^\/actions\/workflows\/([^/]+)\/runs$/.exec(rest);
+    // A workflow's runs, or the repository's (GET /actions/runs), newest first.
+    const runs = /^\/actions(?:\/workflows\/([^/]+))?\/runs$/.exec(rest);
     if (runs && method === "GET") {
       const list = this.dispatchesIn(repo.fullName)
-        .filter((d) => d.workflow === runs[1])
+        .filter((d) => runs[1] === undefined || d.workflow === runs[1])
         .map((d) => ({
           id: d.runId,
           name: `deploy ${d.inputs.component}`,
@@ -226,6 +232,7 @@ export class FakeGitHub extends FakeServer {
           status: "queued",
           conclusion: null,
           head_branch: d.ref,
+          path: `.github/workflows/${d.workflow}`,
           html_url: `https://github.example/${owner}/${name}/actions/runs/${d.runId}`,
         }))
         .reverse();
