@@ -53,7 +53,7 @@ export class ReplicaSet {
 
   /** Starts (or restarts) the replica in `slot`. */
   async start(slot: number): Promise<AppProcess> {
-    const generation = this.started.filter((a) => a.label.startsWith(`r${slot + 1}`)).length + 1;
+    const generation = this.started.filter((a) => a.label.startsWith(`r${slot + 1}.`)).length + 1;
     const app = await AppProcess.start(`r${slot + 1}.${generation}`, this.appOptions()).catch(
       async (error: unknown) => {
         throw new Error(`${String(error)}\n${await this.describe()}`);
@@ -85,6 +85,7 @@ export class ReplicaSet {
     await waitFor(
       `a replica to take ${what}`,
       async () => {
+        if (this.stopped) return true; // the test is over: nobody waits for this request any more
         const results = await Promise.all(
           this.running.map((app) =>
             send(app).then(
@@ -167,11 +168,11 @@ export class ReplicaSet {
     }
   }
 
-  /** Stops driving and every replica. */
+  /** Stops every replica, then the driving. */
   async stop(): Promise<void> {
     this.stopped = true;
-    await this.driving;
     await Promise.all(this.started.map((app) => app.kill()));
+    await this.driving;
   }
 
   /**
