@@ -10,8 +10,9 @@ import { httpRequest } from "../helpers/http.js";
 import { APP_ID, testPrivateKey, WEBHOOK_SECRET } from "../helpers/probot.js";
 
 /**
- * deploybot as a real process (`node --import tsx src/main.ts`), on a SQLite file that outlives
- * it, talking to fakes in the test process. `kill()` is a SIGKILL: no shutdown code runs.
+ * deploybot as a real process (`node --import tsx src/main.ts`), on a SQLite file or a PostgreSQL
+ * database that outlives it, talking to fakes in the test process. `kill()` is a SIGKILL: no
+ * shutdown code runs.
  */
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -20,7 +21,10 @@ export const STARTUP_TIMEOUT_MS = 30_000;
 const OUTPUT_LIMIT = 20_000;
 
 export interface AppOptions {
-  databasePath: string;
+  /** A SQLite file; or give `databaseUrl`. */
+  databasePath?: string;
+  /** DATABASE_URL itself (e.g. postgres://...), instead of `databasePath`. */
+  databaseUrl?: string;
   /** host:port of the fake GitHub. */
   githubHost: string;
   /** Base URL of a fake OpenAI-compatible server; without it the rules decider decides. */
@@ -29,6 +33,10 @@ export interface AppOptions {
   slackUrl?: string;
   pollMs?: number;
   leaseMs?: number;
+  /** LOG_LEVEL; `warn` by default. */
+  logLevel?: "debug" | "info" | "warn";
+  /** DEPLOYBOT_WORKER_CONCURRENCY: how many inbox entries one process handles at once. */
+  concurrency?: number;
 }
 
 /** Fails with a clear message when a `.env` in the repository root would override the test's settings. */
@@ -105,6 +113,9 @@ export class AppProcess {
   }
 
   private static spawn(label: string, options: AppOptions, port: number): AppProcess {
+    const databaseUrl =
+      options.databaseUrl ?? (options.databasePath ? `sqlite:${options.databasePath}` : undefined);
+    if (!databaseUrl) throw new Error(`deploybot ${label}: give databasePath or databaseUrl`);
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? "/usr/bin:/bin",
       HOME: process.env.HOME ?? REPO_ROOT,
@@ -114,13 +125,14 @@ export class AppProcess {
       WEBHOOK_SECRET,
       PORT: String(port),
       HOST: "127.0.0.1",
-      DATABASE_URL: `sqlite:${options.databasePath}`,
+      DATABASE_URL: databaseUrl,
       GHE_HOST: options.githubHost,
       GHE_PROTOCOL: "http",
-      LOG_LEVEL: "warn",
+      LOG_LEVEL: options.logLevel ?? "warn",
       DEPLOYBOT_WORKER_POLL_MS: String(options.pollMs ?? 50),
       DEPLOYBOT_INBOX_LEASE_MS: String(options.leaseMs ?? 2_000),
     };
+    if (options.concurrency !== undefined) env.DEPLOYBOT_WORKER_CONCURRENCY = String(options.concurrency);
     if (process.env.TMPDIR) env.TMPDIR = process.env.TMPDIR;
     if (options.modelUrl) {
       Object.assign(env, {

@@ -1,16 +1,28 @@
 import { INSTALLATION_ID, OWNER, REPO } from "../helpers/fixtures.js";
 import { FakeServer, type RecordedRequest, type Reply } from "./fake-server.js";
 
-/** Fake GitHub (GitHub Enterprise Server paths, under /api/v3), model and Slack for a real process. */
-
-const REPO_PATH = `/api/v3/repos/${OWNER}/${REPO}`;
+/**
+ * Fake GitHub (GitHub Enterprise Server paths, under /api/v3), model and Slack for a real process.
+ * The fake GitHub serves one repository (OWNER/REPO) or several, keeps the deployments created
+ * with the statuses posted to them, and lists the runs of dispatched workflows by the run-name the
+ * example workflows give them: `deploy <component> <sha> to <environment> (deployment <id>)`.
+ */
 
 export interface CreatedDeployment {
   id: number;
+  /** The repository's full name, `owner/name`. */
+  repo: string;
   ref: string;
   sha: string;
   environment: string;
   payload: unknown;
+  created_at: string;
+}
+
+export interface DeploymentStatusRecord {
+  id: number;
+  state: string;
+  description: string;
   created_at: string;
 }
 
@@ -21,6 +33,18 @@ export interface Dispatch {
   ref: string;
 }
 
+/** A repository the fake serves: its config on the default branch and the files its pull requests change. */
+export interface FakeRepo {
+  /** `owner/name` */
+  fullName: string;
+  configYaml: string;
+  /** The files of every pull request, or of pull request `number`. */
+  files: string[] | ((number: number) => string[]);
+}
+
+/** Deployment states that end a deployment. */
+export const FINAL_DEPLOYMENT_STATES = ["success", "failure", "error", "inactive"];
+
 function json(request: RecordedRequest): Record<string, unknown> {
   return request.body ? (JSON.parse(request.body) as Record<string, unknown>) : {};
 }
@@ -28,11 +52,23 @@ function json(request: RecordedRequest): Record<string, unknown> {
 export class FakeGitHub extends FakeServer {
   readonly deployments: CreatedDeployment[] = [];
   readonly dispatches: Dispatch[] = [];
+  /** Statuses by deployment id, oldest first. */
+  readonly statuses = new Map<number, DeploymentStatusRecord[]>();
+  private readonly repos: FakeRepo[];
+  private readonly repoOfRun = new Map<number, string>();
   private nextDeploymentId = 1001;
   private nextRunId = 5001;
+  private nextStatusId = 1;
 
-  constructor(private readonly options: { configYaml: string; files: string[]; sha: string }) {
+  constructor(
+    private readonly options:
+      { configYaml: string; files: string[]; sha: string } | { repos: FakeRepo[]; sha?: undefined },
+  ) {
     super("GitHub", (request) => this.route(request));
+    this.repos =
+      "repos" in options
+        ? options.repos
+        : [{ fullName: `${OWNER}/${REPO}`, configYaml: options.configYaml, files: options.files }];
   }
 
   /** Deployments created for an environment (POST /deployments that GitHub answered 201). */
@@ -44,8 +80,37 @@ export class FakeGitHub extends FakeServer {
     return this.dispatches.filter((d) => d.inputs.deployment_id === String(deploymentId));
   }
 
+  /** The repository (`owner/name`) a workflow run was dispatched in. */
+  repoOf(dispatch: Dispatch): string {
+    return this.repoOfRun.get(dispatch.runId) ?? "";
+  }
+
+  dispatchesIn(repo: string): Dispatch[] {
+    return this.dispatches.filter((d) => this.repoOf(d) === repo);
+  }
+
+  /** Records a deployment status, as a deploy workflow posts it. */
+  addStatus(deploymentId: number, state: string, description = ""): DeploymentStatusRecord {
+    const status = {
+      id: this.nextStatusId++,
+      state,
+      description,
+      created_at: new Date().toISOString(),
+    };
+    this.statuses.set(deploymentId, [...(this.statuses.get(deploymentId) ?? []), status]);
+    return status;
+  }
+
+  /** The deployment's latest final state (success, failure, error, inactive), or null while it is pending. */
+  finalStateOf(deploymentId: number): string | null {
+    const final = (this.statuses.get(deploymentId) ?? []).filter((s) =>
+      FINAL_DEPLOYMENT_STATES.includes(s.state),
+    );
+    return final.at(-1)?.state ?? null;
+  }
+
   private route(request: RecordedRequest): Reply | null {
-    const { method, path, query } = request;
+    const { method, path } = request;
     const installation = /^\/api\/v3\/app\/installations\/(\d+)\/access_tokens$/.exec(path);
     if (method === "POST" && installation && Number(installation[1]) === INSTALLATION_ID) {
       return {
@@ -53,19 +118,27 @@ export class FakeGitHub extends FakeServer {
         json: { token: "ghs_crashtest", expires_at: "2099-01-01T00:00:00Z", permissions: {} },
       };
     }
-    if (!path.startsWith(REPO_PATH)) return null;
-    const rest = path.slice(REPO_PATH.length);
+    const repoPath = /^\/api\/v3\/repos\/([^/]+)\/([^/]+)(\/.*)?$/.exec(path);
+    const repo = repoPath && this.repos.find((r) => r.fullName === `${repoPath[1]}/${repoPath[2]}`);
+    if (!repoPath || !repo) return null;
+    return this.routeRepo(request, repo, repoPath[3] ?? "");
+  }
 
+  private routeRepo(request: RecordedRequest, repo: FakeRepo, rest: string): Reply | null {
+    const { method, query } = request;
+    const [owner, name] = repo.fullName.split("/") as [string, string];
     if (method === "GET" && rest === "") {
-      return { status: 200, json: { name: REPO, full_name: `${OWNER}/${REPO}`, default_branch: "main" } };
+      return { status: 200, json: { name, full_name: repo.fullName, default_branch: "main" } };
     }
     if (method === "GET" && rest === "/contents/.github/deploybot.yml") {
-      return { status: 200, text: this.options.configYaml };
+      return { status: 200, text: repo.configYaml };
     }
-    if (method === "GET" && /^\/pulls\/\d+\/files$/.test(rest)) {
+    const pullFiles = /^\/pulls\/(\d+)\/files$/.exec(rest);
+    if (method === "GET" && pullFiles) {
+      const files = typeof repo.files === "function" ? repo.files(Number(pullFiles[1])) : repo.files;
       return {
         status: 200,
-        json: this.options.files.map((filename, index) => ({
+        json: files.map((filename, index) => ({
           sha: String(index).padStart(40, "0"),
           filename,
           status: "modified",
@@ -77,7 +150,10 @@ export class FakeGitHub extends FakeServer {
       const environment = query.get("environment");
       const list = this.deployments
         .filter(
-          (d) => (sha === null || d.sha === sha) && (environment === null || d.environment === environment),
+          (d) =>
+            d.repo === repo.fullName &&
+            (sha === null || d.sha === sha) &&
+            (environment === null || d.environment === environment),
         )
         .sort((a, b) => b.id - a.id);
       return { status: 200, json: list };
@@ -87,8 +163,9 @@ export class FakeGitHub extends FakeServer {
       const ref = String(body.ref);
       const deployment: CreatedDeployment = {
         id: this.nextDeploymentId++,
+        repo: repo.fullName,
         ref,
-        sha: /^[0-9a-f]{40}$/.test(ref) ? ref : this.options.sha,
+        sha: /^[0-9a-f]{40}$/.test(ref) ? ref : (this.options.sha ?? ref),
         environment: String(body.environment),
         payload: body.payload,
         created_at: new Date().toISOString(),
@@ -96,10 +173,19 @@ export class FakeGitHub extends FakeServer {
       this.deployments.push(deployment);
       return { status: 201, json: deployment };
     }
+    const single = /^\/deployments\/(\d+)$/.exec(rest);
+    if (single && method === "GET") {
+      const deployment = this.deployments.find((d) => d.id === Number(single[1]) && d.repo === repo.fullName);
+      return deployment ? { status: 200, json: deployment } : { status: 404, json: { message: "Not Found" } };
+    }
     const statuses = /^\/deployments\/(\d+)\/statuses$/.exec(rest);
-    if (statuses && method === "GET") return { status: 200, json: [] };
+    if (statuses && method === "GET") {
+      return { status: 200, json: [...(this.statuses.get(Number(statuses[1])) ?? [])].reverse() };
+    }
     if (statuses && method === "POST") {
-      return { status: 201, json: { id: Number(statuses[1]) * 10, state: json(request).state } };
+      const body = json(request);
+      const status = this.addStatus(Number(statuses[1]), String(body.state), String(body.description ?? ""));
+      return { status: 201, json: status };
     }
     const commit = /^\/commits\/([0-9a-f]{40})\/(status|check-runs)$/.exec(rest);
     if (commit && method === "GET") {
@@ -123,19 +209,21 @@ export class FakeGitHub extends FakeServer {
         inputs: body.inputs as Record<string, string>,
         ref: String(body.ref),
       });
+      this.repoOfRun.set(runId, repo.fullName);
       return {
         status: 200,
         json: {
           workflow_run_id: runId,
-          run_url: `${this.url}${REPO_PATH}/actions/runs/${runId}`,
-          html_url: `https://github.example/${OWNER}/${REPO}/actions/runs/${runId}`,
+          run_url: `${this.url}/api/v3/repos/${repo.fullName}/actions/runs/${runId}`,
+          html_url: `https://github.example/${owner}/${name}/actions/runs/${runId}`,
         },
       };
     }
-    const runs = /^\/actions\/workflows\/([^/]+)\/runs$/.exec(rest);
+    // A workflow's runs, or the repository's (GET /actions/runs), newest first.
+    const runs = /^\/actions(?:\/workflows\/([^/]+))?\/runs$/.exec(rest);
     if (runs && method === "GET") {
-      const list = this.dispatches
-        .filter((d) => d.workflow === runs[1])
+      const list = this.dispatchesIn(repo.fullName)
+        .filter((d) => runs[1] === undefined || d.workflow === runs[1])
         .map((d) => ({
           id: d.runId,
           name: `deploy ${d.inputs.component}`,
@@ -144,7 +232,8 @@ export class FakeGitHub extends FakeServer {
           status: "queued",
           conclusion: null,
           head_branch: d.ref,
-          html_url: `https://github.example/${OWNER}/${REPO}/actions/runs/${d.runId}`,
+          path: `.github/workflows/${d.workflow}`,
+          html_url: `https://github.example/${owner}/${name}/actions/runs/${d.runId}`,
         }))
         .reverse();
       return { status: 200, json: { total_count: list.length, workflow_runs: list } };

@@ -34,19 +34,24 @@ export const INSTALLATION_ID = 4242;
 export const MERGE_SHA = "0123456789abcdef0123456789abcdef01234567";
 export const OLD_SHA = "89abcdef0123456789abcdef0123456789abcdef";
 
-function placeInRepo(payload: Json): Json {
+/** Places a payload in a repository: OWNER/REPO unless `fullName` (`owner/name`) names another. */
+function placeInRepo(payload: Json, fullName = `${OWNER}/${REPO}`): Json {
+  const [owner, name] = fullName.split("/") as [string, string];
   const repository = obj(payload.repository);
-  repository.name = REPO;
-  repository.full_name = `${OWNER}/${REPO}`;
-  obj(repository.owner).login = OWNER;
+  repository.name = name;
+  repository.full_name = fullName;
+  obj(repository.owner).login = owner;
   payload.installation = { id: INSTALLATION_ID, node_id: "MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uNDI0Mg==" };
   return payload;
 }
 
 export function mergedPullRequest(
-  options: { number?: number; sha?: string; baseRef?: string; merged?: boolean } = {},
+  options: { number?: number; sha?: string; baseRef?: string; merged?: boolean; repo?: string } = {},
 ): Json {
-  const payload = placeInRepo(example("pull_request", (p) => p.action === "closed"));
+  const payload = placeInRepo(
+    example("pull_request", (p) => p.action === "closed"),
+    options.repo,
+  );
   const pr = obj(payload.pull_request);
   pr.number = options.number ?? 7;
   payload.number = pr.number;
@@ -64,18 +69,24 @@ export function deploymentStatus(options: {
   state: string;
   viaAppId?: number | null;
   description?: string;
+  /** `owner/name`; OWNER/REPO by default. */
+  repo?: string;
+  sha?: string;
+  environment?: string;
 }): Json {
   const payload = placeInRepo(
     example("deployment_status", (p) => obj(p.deployment_status).state === "success"),
+    options.repo,
   );
   const status = obj(payload.deployment_status);
   status.state = options.state;
   status.description = options.description ?? "";
   status.performed_via_github_app = options.viaAppId ? { id: options.viaAppId } : null;
-  status.log_url = `https://github.com/${OWNER}/${REPO}/actions/runs/1`;
+  status.log_url = `https://github.com/${options.repo ?? `${OWNER}/${REPO}`}/actions/runs/1`;
   const deployment = obj(payload.deployment);
   deployment.id = options.deploymentId;
-  deployment.sha = MERGE_SHA;
+  deployment.sha = options.sha ?? MERGE_SHA;
+  if (options.environment) deployment.environment = options.environment;
   return payload;
 }
 
