@@ -213,6 +213,12 @@ function expectDeployedOnce(t: Thread, environments: string[]): void {
   expect(github.dispatches).toHaveLength(environments.length);
   expect(github.find("POST", /\/statuses$/), "deployment statuses written by deploybot").toEqual([]);
   expect(github.unmatched.map((r) => `${r.method} ${r.path}`)).toEqual([]);
+  // One comment on the pull request for the whole deploy, whatever the crashes.
+  expect(
+    github.comments.map((c) => c.issue),
+    "pull request comments",
+  ).toEqual([`${OWNER}/${REPO}#7`]);
+  expect(github.comments[0]!.body).toContain(`<!-- deploybot:thread=${THREAD_ID} -->`);
 }
 
 /** GitHub reports a deployment's final status `success` (the deploy workflow finished). */

@@ -49,8 +49,19 @@ function json(request: RecordedRequest): Record<string, unknown> {
   return request.body ? (JSON.parse(request.body) as Record<string, unknown>) : {};
 }
 
+export interface IssueComment {
+  id: number;
+  /** `owner/name#number` */
+  issue: string;
+  body: string;
+  edits: number;
+}
+
 export class FakeGitHub extends FakeServer {
   readonly deployments: CreatedDeployment[] = [];
+  /** Comments on pull requests, as deploybot wrote them. */
+  readonly comments: IssueComment[] = [];
+  private nextCommentId = 9001;
   readonly dispatches: Dispatch[] = [];
   /** Statuses by deployment id, oldest first. */
   readonly statuses = new Map<number, DeploymentStatusRecord[]>();
@@ -132,6 +143,28 @@ export class FakeGitHub extends FakeServer {
     }
     if (method === "GET" && rest === "/contents/.github/deploybot.yml") {
       return { status: 200, text: repo.configYaml };
+    }
+    const issueComments = /^\/issues\/(\d+)\/comments$/.exec(rest);
+    if (issueComments) {
+      const issue = `${repo.fullName}#${issueComments[1]}`;
+      if (method === "GET") {
+        const page = Number(query.get("page") ?? "1");
+        const list = this.comments.filter((c) => c.issue === issue).slice((page - 1) * 100, page * 100);
+        return { status: 200, json: list.map((c) => ({ id: c.id, body: c.body })) };
+      }
+      if (method === "POST") {
+        const comment = { id: this.nextCommentId++, issue, body: String(json(request).body), edits: 0 };
+        this.comments.push(comment);
+        return { status: 201, json: { id: comment.id, body: comment.body } };
+      }
+    }
+    const editedComment = /^\/issues\/comments\/(\d+)$/.exec(rest);
+    if (editedComment && method === "PATCH") {
+      const comment = this.comments.find((c) => c.id === Number(editedComment[1]));
+      if (!comment) return { status: 404, json: { message: "Not Found" } };
+      comment.body = String(json(request).body);
+      comment.edits += 1;
+      return { status: 200, json: { id: comment.id, body: comment.body } };
     }
     const pullFiles = /^\/pulls\/(\d+)\/files$/.exec(rest);
     if (method === "GET" && pullFiles) {
