@@ -201,6 +201,16 @@ export class AppProcess {
     await this.exited;
   }
 
+  /**
+   * SIGTERM: the process stops claiming work, lets running work finish within its grace period and
+   * exits. Returns how it exited, or null if it was still running after `timeoutMs`.
+   */
+  async terminate(timeoutMs: number): Promise<{ code: number | null; signal: NodeJS.Signals | null } | null> {
+    if (this.running) this.child.kill("SIGTERM");
+    await Promise.race([this.exited, new Promise((done) => setTimeout(done, timeoutMs))]);
+    return this.exit;
+  }
+
   async webhook(
     event: string,
     payload: unknown,

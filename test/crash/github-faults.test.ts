@@ -135,3 +135,39 @@ describe("a GitHub that hangs for one repository", () => {
     await expectExactlyOnce(s, 2);
   }, 150_000);
 });
+
+describe("a SIGTERM while a GitHub call hangs", () => {
+  it("ends the process after its grace period, and the next replica deploys the step once", async () => {
+    const s = await replicaScenario({
+      prefix: "term",
+      repos: [{ fullName: SHOP, configYaml: CONFIG_NO_APPROVAL_YAML, files: ["api/cart.ts"] }],
+    });
+    scenario = s;
+    // Creating the deployment never answers while the first process lives (GitHub does the write).
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((done) => (release = done));
+    const hang = s.github.addFault(
+      "the create hangs",
+      isCreateDeployment,
+      { kind: "hold", until: released, perform: "early" },
+      1,
+    );
+    const first = await s.set.start(0);
+    s.set.drive();
+    await s.set.webhook("pull_request", merge(SHOP, 7));
+    await waitFor("deploybot inside the create", () => hang.hits.length > 0, {
+      timeoutMs: 30_000,
+      context: () => s.set.describe(),
+    });
+
+    // Far below the ~30 s the hanging call alone would hold it (and minutes with retries).
+    const exit = await first.terminate(20_000);
+    release();
+    expect(exit, `the process after SIGTERM:\n${first.describe()}`).toEqual({ code: 0, signal: null });
+    expect(first.describe()).toContain("stopping before this entry was handled");
+
+    await s.set.start(1);
+    await expectExactlyOnce(s, 1);
+    expect(s.github.deployments.map((d) => d.environment)).toEqual(["staging", "production"]);
+  }, 150_000);
+});
