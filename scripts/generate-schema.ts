@@ -68,6 +68,11 @@ const DESCRIPTIONS: [path: string[], text: string][] = [
     "Commit status contexts GitHub must report as success on the SHA before it accepts the deployment. " +
       "Omitted: GitHub does not check commit statuses.",
   ],
+  [
+    ["properties", "environments", "items", "properties", "ci"],
+    "What the CI of a commit must show before it is deployed here: passing (every check succeeded; " +
+      "pending waits), not_failing (no check failed) or ignore. Rollbacks are not checked. Default: not_failing.",
+  ],
   [["properties", "slack"], "Where deploybot talks to humans."],
   [
     ["properties", "slack", "properties", "channel"],

@@ -271,6 +271,8 @@ function eventText(event: ThreadEvent): string {
       return `done (by ${event.data.by}): ${plain(event.data.message)}`;
     case "failed":
       return `failed: ${plain(event.data.reason)}`;
+    case "commits_compared":
+      return `${short(event.data.head)} is ${event.data.status} ${short(event.data.base)}`;
   }
 }
 
@@ -405,6 +407,8 @@ function markdownLine(event: ThreadEvent): string {
       return `done: ${mdText(event.data.message, 300)}`;
     case "failed":
       return `failed: ${mdText(event.data.reason, 300)}`;
+    case "commits_compared":
+      return `\`${short(event.data.head)}\` is ${event.data.status} \`${short(event.data.base)}\``;
   }
 }
 

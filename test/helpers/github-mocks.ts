@@ -171,3 +171,19 @@ export function mockMergeContext(
     mockCiState(options.sha ?? MERGE_SHA),
   ];
 }
+
+/** GitHub's comparison of two commits: where `head` stands relative to `base`. */
+export function mockCompare(
+  base: string,
+  head: string,
+  status: "ahead" | "behind" | "identical" | "diverged" = "ahead",
+): nock.Scope {
+  return nock(API)
+    .get(`${repoPath}/compare/${base}...${head}`)
+    .query({ per_page: "1" })
+    .reply(200, {
+      status,
+      ahead_by: status === "ahead" || status === "diverged" ? 1 : 0,
+      behind_by: status === "behind" || status === "diverged" ? 1 : 0,
+    });
+}
