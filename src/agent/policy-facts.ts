@@ -1,9 +1,8 @@
 import type { RepoConfig } from "../config/repo-config.js";
 import { ciState, compareCommits, repoRefOf, type Octokit } from "../github/repository.js";
 import type { Log } from "../log.js";
-import type { DeploymentRecord, Lock, Store } from "../store/store.js";
+import type { Lock, Store } from "../store/store.js";
 import {
-  eventsOf,
   lastOf,
   newEvent,
   type EventDataOf,
@@ -13,7 +12,14 @@ import {
 } from "../thread/events.js";
 import { changedComponents, configOf, deriveState } from "../thread/state.js";
 import { deployActionOf, type NextStep } from "./next-step.js";
-import type { CiFact, CommitComparison, PolicyFacts, RejectedStep, RunningVersion } from "./policy.js";
+import {
+  recordedCi,
+  recordedComparison,
+  rejectedSteps,
+  runningAt,
+  type Observed,
+} from "../thread/versions.js";
+import type { CiFact, PolicyFacts } from "./policy.js";
 import { lockKeyOf } from "./policy.js";
 
 /**
@@ -22,99 +28,6 @@ import { lockKeyOf } from "./policy.js";
  * (deploybot's history, the lock, the commit's CI state, how the commit compares with the one
  * running), and the lookups that GitHub answered become events, so the thread shows what was known.
  */
-
-/** Lookups made just before judging; each one overrides what the events say. */
-export interface Observed {
-  /** deploybot's successful deployments of the step's place, newest first. */
-  history?: Pick<DeploymentRecord, "component" | "environment" | "sha" | "finishedAt" | "threadId">[];
-  /** The pull request each history entry's thread deployed, by thread id. */
-  prOfThread?: Record<string, number>;
-  lockHolder?: string | null;
-}
-
-/** A CI state older than this is looked up again before a deploy is judged. */
-export const CI_FRESH_MS = 10 * 60_000;
-
-/** Steps that humans rejected in this thread, paired with their approval requests. */
-export function rejectedSteps(events: readonly ThreadEvent[]): RejectedStep[] {
-  const requested = new Map(eventsOf(events, "approval_requested").map((e) => [e.data.approval_id, e]));
-  return eventsOf(events, "approval_rejected").flatMap((rejection) => {
-    const request = requested.get(rejection.data.approval_id);
-    return request
-      ? [{ step: request.data.step, reason: rejection.data.reason, by: rejection.data.slack_user }]
-      : [];
-  });
-}
-
-/** The newest CI state the thread recorded for a commit. */
-export function recordedCi(events: readonly ThreadEvent[], sha: string) {
-  return eventsOf(events, "ci_state")
-    .filter((e) => e.data.sha === sha)
-    .at(-1);
-}
-
-/** A comparison the thread recorded for exactly these two commits. */
-export function recordedComparison(
-  events: readonly ThreadEvent[],
-  base: string,
-  head: string,
-): CommitComparison | null {
-  const found = eventsOf(events, "commits_compared")
-    .filter((e) => e.data.base === base && e.data.head === head)
-    .at(-1);
-  return found ? { base, head, status: found.data.status } : null;
-}
-
-/**
- * What runs at a place now, by the newest of: this thread's own deploys (and rollbacks), deploybot's
- * history, and the versions fetched when the thread started (deploybot's or GitHub's).
- */
-export function runningAt(
-  events: readonly ThreadEvent[],
-  component: string,
-  environment: string,
-  observed: Observed = {},
-): RunningVersion | null {
-  const candidates: (RunningVersion & { at: string })[] = [];
-  const fetched = lastOf(events, "deployed_versions")?.data.entries.find(
-    (e) => e.component === component && e.environment === environment,
-  );
-  if (fetched?.sha) {
-    candidates.push({
-      sha: fetched.sha,
-      source: fetched.source === "deploybot" ? "deploybot" : "github",
-      pr: null,
-      at: fetched.at ?? "",
-    });
-  }
-  const results = eventsOf(events, "deploy_finished").filter(
-    (e) => e.data.component === component && e.data.environment === environment,
-  );
-  const own = results.filter((e) => e.data.outcome === "success").at(-1);
-  const failed = results.at(-1)?.data.outcome === "failure" ? results.at(-1) : undefined;
-  if (own) {
-    const merged = lastOf(events, "pr_merged");
-    const pr = merged?.data.merge_sha === own.data.sha ? merged.data.number : null;
-    candidates.push({ sha: own.data.sha, source: "this_thread", pr, at: own.at });
-  }
-  const [newest] = observed.history ?? [];
-  if (newest?.finishedAt) {
-    candidates.push({
-      sha: newest.sha,
-      source: "deploybot",
-      pr: observed.prOfThread?.[newest.threadId] ?? null,
-      at: newest.finishedAt,
-    });
-  }
-  // Newest first; on a tie, this thread's own record is the most direct.
-  const order: Record<string, number> = { this_thread: 0, deploybot: 1, github: 2 };
-  const time = (at: string) => Date.parse(at) || 0;
-  candidates.sort((a, b) => time(b.at) - time(a.at) || order[a.source]! - order[b.source]!);
-  const found = candidates[0];
-  // A deploy that failed there since may have left anything running: nothing is known to run.
-  if (!found || (failed && time(failed.at) >= time(found.at))) return null;
-  return { sha: found.sha, source: found.source, pr: found.pr };
-}
 
 /** The policy's facts from a thread's events (pure), completed by lookups made just before. */
 export function factsFromEvents(
@@ -147,7 +60,7 @@ export function factsFromEvents(
     mergeSha: merged?.data.merge_sha ?? lastOf(events, "branch_head")?.data.sha ?? null,
     changedComponents: merged ? changedComponents(events) : null,
     successes,
-    lockHolder: observed.lockHolder ?? null,
+    lockHolder: null,
     threadId: thread.id,
     approved,
     running,
@@ -159,6 +72,9 @@ export function factsFromEvents(
     rejected: rejectedSteps(events),
   };
 }
+
+/** A CI state older than this is looked up again before a deploy is judged. */
+export const CI_FRESH_MS = 10 * 60_000;
 
 export interface FactDeps {
   store: Store;
@@ -244,7 +160,7 @@ export async function gatherPolicyFacts(
     if (merged?.data.merge_sha === newest.sha) prOfThread[newest.threadId] = merged.data.number;
   }
   const lock = await currentLock(deps, thread, lockKeyOf(thread.repo, action.component, action.environment));
-  const observedFacts: Observed = { history, prOfThread, lockHolder: lock?.threadId ?? null };
+  const observedFacts: Observed = { history, prOfThread };
 
   const observed: NewEvent[] = [];
   let octokit: Octokit | null = null;
@@ -286,5 +202,6 @@ export async function gatherPolicyFacts(
         ],
       }
     : thread;
-  return { facts: factsFromEvents(known, step, approved, observedFacts), observed, lock };
+  const facts = factsFromEvents(known, step, approved, observedFacts);
+  return { facts: { ...facts, lockHolder: lock?.threadId ?? null }, observed, lock };
 }

@@ -1,30 +1,8 @@
 import { environmentIndex, type RepoConfig } from "../config/repo-config.js";
+import type { CommitComparison, RejectedStep, RunningVersion, VersionSource } from "../thread/versions.js";
 import { deployActionOf, type DeployAction, type NextStep } from "./next-step.js";
 
-/** Where a fact about what runs in an environment came from. */
-export type VersionSource = "this_thread" | "deploybot" | "github";
-
-/** What runs now at one place (a component in an environment). */
-export interface RunningVersion {
-  sha: string;
-  source: VersionSource;
-  /** The pull request that commit came from, when deploybot knows it. */
-  pr: number | null;
-}
-
-/** GitHub's comparison of two commits: where `head` stands relative to `base`. */
-export interface CommitComparison {
-  base: string;
-  head: string;
-  status: "ahead" | "behind" | "identical" | "diverged";
-}
-
-/** A step a human rejected in this thread, with the reason given. */
-export interface RejectedStep {
-  step: NextStep;
-  reason: string;
-  by: string;
-}
+export type { CommitComparison, RejectedStep, RunningVersion, VersionSource };
 
 export interface CiFact {
   sha: string;

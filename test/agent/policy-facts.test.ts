@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { factsFromEvents, gatherPolicyFacts, runningAt } from "../../src/agent/policy-facts.js";
+import { factsFromEvents, gatherPolicyFacts } from "../../src/agent/policy-facts.js";
+import { rollbackTargetAt, runningAt } from "../../src/thread/versions.js";
 import { silentLog } from "../../src/log.js";
 import { SqliteStore } from "../../src/store/sqlite.js";
 import { newEvent } from "../../src/thread/events.js";
@@ -66,6 +67,36 @@ describe("the policy's facts from a thread's events", () => {
       ...deployRun("backend", "staging", "failure"),
     ]);
     expect(runningAt(thread.events, "backend", "staging")).toBeNull();
+  });
+
+  it("take the good commit before the running one as the rollback target", () => {
+    const fetched = newEvent("deployed_versions", {
+      entries: [
+        {
+          component: "backend",
+          environment: "production",
+          sha: NEWER,
+          deployment_id: 5,
+          at: START,
+          source: "github",
+          previous_sha: PREVIOUS_SHA,
+        },
+      ],
+    });
+    expect(rollbackTargetAt(threadWith([...mergeStart(), fetched]).events, "backend", "production")).toBe(
+      PREVIOUS_SHA,
+    );
+    const afterOwnDeploy = threadWith([...mergeStart(), fetched, ...deployRun("backend", "production")]);
+    expect(rollbackTargetAt(afterOwnDeploy.events, "backend", "production")).toBe(NEWER);
+  });
+
+  it("take the last good commit as the rollback target after a deploy there failed", () => {
+    const thread = threadWith([
+      ...mergeStart(),
+      on.deployed({ "backend/staging": PREVIOUS_SHA }),
+      ...deployRun("backend", "staging", "failure"),
+    ]);
+    expect(rollbackTargetAt(thread.events, "backend", "staging")).toBe(PREVIOUS_SHA);
   });
 
   it("pair each rejection with the step it rejected", () => {
