@@ -150,3 +150,60 @@ export function rollbackTargetAt(
   if (!running) return good.at(-1) ?? null;
   return good.filter((sha) => sha !== running.sha).at(-1) ?? null;
 }
+
+/** Labels the context defines for commits, so an answer need not copy 40 hex digits. */
+export const COMMIT_LABELS = ["merge", "tip", "previous"] as const;
+export type CommitLabel = (typeof COMMIT_LABELS)[number];
+
+/** The commits a thread names: the merge, the branch tip, and every commit known to run somewhere. */
+export function knownCommits(events: readonly ThreadEvent[]): string[] {
+  const shas = new Set<string>();
+  const merged = lastOf(events, "pr_merged");
+  if (merged) shas.add(merged.data.merge_sha);
+  const head = lastOf(events, "branch_head");
+  if (head) shas.add(head.data.sha);
+  for (const entry of lastOf(events, "deployed_versions")?.data.entries ?? []) {
+    if (entry.sha) shas.add(entry.sha);
+    if (entry.previous_sha) shas.add(entry.previous_sha);
+  }
+  for (const e of eventsOf(events, "deploy_finished")) shas.add(e.data.sha);
+  for (const e of eventsOf(events, "commits_compared")) shas.add(e.data.base);
+  return [...shas];
+}
+
+/**
+ * Resolves a commit as an answer names it: a full 40-hex SHA as it is; `merge` (the merged commit),
+ * `tip` (the branch tip a request thread deploys), `previous` (the rollback target of the step's
+ * place); or an unambiguous prefix of at least 7 hex digits of a commit the thread names.
+ */
+export function resolveCommit(
+  value: string,
+  events: readonly ThreadEvent[],
+  place: { component: string; environment: string } | null,
+): { ok: true; sha: string } | { ok: false; error: string } {
+  const text = value.trim().toLowerCase();
+  if (/^[0-9a-f]{40}$/.test(text)) return { ok: true, sha: text };
+  const labelled =
+    text === "merge"
+      ? lastOf(events, "pr_merged")?.data.merge_sha
+      : text === "tip"
+        ? lastOf(events, "branch_head")?.data.sha
+        : text === "previous" && place
+          ? rollbackTargetAt(events, place.component, place.environment)
+          : undefined;
+  if (labelled) return { ok: true, sha: labelled };
+  if ((COMMIT_LABELS as readonly string[]).includes(text)) {
+    const where = place ? ` for ${place.component} in ${place.environment}` : "";
+    return { ok: false, error: `commit label "${text}" means nothing in this thread${where}` };
+  }
+  if (/^[0-9a-f]{7,39}$/.test(text)) {
+    const matches = knownCommits(events).filter((sha) => sha.startsWith(text));
+    if (matches.length === 1) return { ok: true, sha: matches[0]! };
+    if (matches.length > 1)
+      return { ok: false, error: `commit "${text}" is ambiguous; give all 40 hex digits` };
+  }
+  return {
+    ok: false,
+    error: `commit "${value.slice(0, 45)}" is neither a 40-hex SHA, a commit of this thread, nor a label (merge, tip, previous)`,
+  };
+}
