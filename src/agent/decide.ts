@@ -77,6 +77,8 @@ export interface OpenAiDeciderOptions {
   maxRetries?: number;
   prompts: { system: string; hash: string };
   clock?: () => number;
+  /** The fetch the SDK calls with (default: the global one); evals wrap it to record answers. */
+  fetch?: typeof fetch;
 }
 
 const DEFAULT_TIMEOUT_MS = 60_000;
@@ -104,6 +106,7 @@ export function createOpenAiDecider(options: OpenAiDeciderOptions): Decider {
     ...(options.baseURL ? { baseURL: options.baseURL } : {}),
     timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     maxRetries: options.maxRetries ?? DEFAULT_MAX_RETRIES,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
   });
   const clock = options.clock ?? Date.now;
 
