@@ -41,12 +41,18 @@ export interface Observed {
   prOfThread?: Record<string, number>;
 }
 
-/** Steps that humans rejected in this thread, paired with their approval requests. */
+/**
+ * Steps that humans rejected in this thread, paired with their approval requests. A rejection
+ * stands until the thread moves on: a deploy finishing or a human answering after it makes asking
+ * again a new question (e.g. the backend after "frontend first" was done).
+ */
 export function rejectedSteps(events: readonly ThreadEvent[]): RejectedStep[] {
   const requested = new Map(eventsOf(events, "approval_requested").map((e) => [e.data.approval_id, e]));
+  const movedOnAfter = (seq: number) =>
+    events.some((e) => e.seq > seq && (e.type === "deploy_finished" || e.type === "human_answered"));
   return eventsOf(events, "approval_rejected").flatMap((rejection) => {
     const request = requested.get(rejection.data.approval_id);
-    return request
+    return request && !movedOnAfter(rejection.seq)
       ? [{ step: request.data.step, reason: rejection.data.reason, by: rejection.data.slack_user }]
       : [];
   });
