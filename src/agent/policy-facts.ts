@@ -73,8 +73,13 @@ export function factsFromEvents(
   };
 }
 
-/** A CI state older than this is looked up again before a deploy is judged. */
+/** A successful CI state older than this is looked up again before a deploy is judged. */
 export const CI_FRESH_MS = 10 * 60_000;
+/**
+ * Any other CI state (failed, pending, none) is looked up again once it is older than this: CI may
+ * have been re-run. Within it, a step re-judged in the same run does not ask GitHub twice.
+ */
+export const CI_RECHECK_MS = 60_000;
 
 export interface FactDeps {
   store: Store;
@@ -118,13 +123,11 @@ async function currentLock(deps: FactDeps, thread: Thread, lockKey: string): Pro
   return lock;
 }
 
-/** A recorded CI state that is final and recent enough to judge on without asking again. */
+/** A recorded CI state recent enough to judge on without asking GitHub again. */
 function ciIsFresh(recorded: ThreadEvent | undefined, now: Date): boolean {
-  return (
-    recorded?.type === "ci_state" &&
-    recorded.data.state === "success" &&
-    now.getTime() - Date.parse(recorded.at) < CI_FRESH_MS
-  );
+  if (recorded?.type !== "ci_state") return false;
+  const age = now.getTime() - Date.parse(recorded.at);
+  return age < (recorded.data.state === "success" ? CI_FRESH_MS : CI_RECHECK_MS);
 }
 
 function sameCi(a: EventDataOf<"ci_state">, b: EventDataOf<"ci_state">): boolean {

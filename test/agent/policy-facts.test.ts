@@ -150,12 +150,26 @@ describe("gathering the policy's facts before judging", () => {
 
   it("looks up CI again when the recorded state is not a recent success, and records a change", async () => {
     const ci = mockCiState(MERGE_SHA, "failure");
-    const { facts, observed } = await gather([...mergeStart(), on.ci("pending", "1 check; pending: build")]);
+    const { facts, observed } = await gather(
+      [...mergeStart(), on.ci("pending", "1 check; pending: build")],
+      deployStep("backend", "staging"),
+      "2026-11-24T12:30:00.000Z",
+    );
     expect(ci.isDone()).toBe(true);
     expect(observed).toEqual([
       { type: "ci_state", data: { sha: MERGE_SHA, state: "failure", summary: "2 checks; failing: ci/test" } },
     ]);
     expect(facts.ci?.state).toBe("failure");
+  });
+
+  it("asks GitHub nothing when a pending CI was looked up a moment ago", async () => {
+    const { facts, observed } = await gather(
+      [...mergeStart(), on.ci("pending", "1 check; pending: build")],
+      deployStep("backend", "staging"),
+      "2026-11-24T12:04:30.000Z",
+    );
+    expect(observed).toEqual([]);
+    expect(facts.ci?.state).toBe("pending");
   });
 
   it("asks GitHub nothing when CI passed a moment ago and nothing else runs there", async () => {

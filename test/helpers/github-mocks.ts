@@ -95,7 +95,7 @@ export function mockDeploymentHistory(
   return scope;
 }
 
-export function mockCiState(sha: string, state: "success" | "failure" = "success"): nock.Scope {
+export function mockCiState(sha: string, state: "success" | "failure" | "pending" = "success"): nock.Scope {
   return nock(API)
     .get(`${repoPath}/commits/${sha}/status`)
     .query({ per_page: "100" })
@@ -104,7 +104,11 @@ export function mockCiState(sha: string, state: "success" | "failure" = "success
     .query({ per_page: "100" })
     .reply(200, {
       total_count: 1,
-      check_runs: [{ name: "build", status: "completed", conclusion: "success" }],
+      check_runs: [
+        state === "pending"
+          ? { name: "build", status: "in_progress", conclusion: null }
+          : { name: "build", status: "completed", conclusion: "success" },
+      ],
     });
 }
 
