@@ -18,8 +18,10 @@ export const RecordedAnswers = z.strictObject({
 });
 export type RecordedAnswers = z.infer<typeof RecordedAnswers>;
 
-export function recordedFile(name: string): string {
-  return join(EVALS_DIR, "recorded", `${name}.json`);
+export const RECORDED_DIR = join(EVALS_DIR, "recorded");
+
+export function recordedFile(name: string, dir = RECORDED_DIR): string {
+  return join(dir, `${name}.json`);
 }
 
 export function readRecorded(name: string): RecordedAnswers | null {
@@ -33,8 +35,8 @@ export function readRecorded(name: string): RecordedAnswers | null {
   return parsed.data;
 }
 
-export function writeRecorded(name: string, recorded: RecordedAnswers): void {
-  writeFileSync(recordedFile(name), `${JSON.stringify(recorded, null, 2)}\n`);
+export function writeRecorded(name: string, recorded: RecordedAnswers, dir = RECORDED_DIR): void {
+  writeFileSync(recordedFile(name, dir), `${JSON.stringify(recorded, null, 2)}\n`);
 }
 
 function completion(content: string) {

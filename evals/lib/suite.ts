@@ -102,7 +102,7 @@ export async function runSuite(
   mode: EvalMode,
   cases: EvalCase[],
   prompts: Prompts,
-  options: { live?: LiveModel; record?: boolean } = {},
+  options: { live?: LiveModel; record?: boolean; recordDir?: string } = {},
 ): Promise<{ results: CaseResult[]; summary: Summary }> {
   const results: CaseResult[] = [];
   if (mode === "rules") {
@@ -142,7 +142,9 @@ export async function runSuite(
       ...(options.record ? { fetch: recordingFetch(answers) } : {}),
     });
     results.push(await evaluateCase(c, decider, prompts.system));
-    if (options.record && answers.length) writeRecorded(c.name, { source: live.model, answers });
+    if (options.record && answers.length) {
+      writeRecorded(c.name, { source: live.model, answers }, options.recordDir);
+    }
   }
   return { results, summary: summarise(mode, live.model, prompts, cases, results) };
 }

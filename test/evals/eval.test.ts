@@ -1,7 +1,11 @@
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadPrompts } from "../../src/agent/prompts.js";
 import { loadCases } from "../../evals/lib/cases.js";
 import { fenceProblems } from "../../evals/lib/evaluate.js";
+import { startRecordedServer } from "../../evals/lib/recorded.js";
 import { runSuite } from "../../evals/lib/suite.js";
 
 /**
@@ -54,6 +58,37 @@ describe("the recorded mode", () => {
     expect(summary.forbidden_authorised).toBe(0);
     expect(summary.passed).toBe(summary.cases);
     expect(results.find((r) => r.name === "01-merge-backend-to-staging")?.attempts).toBe(2);
+  });
+});
+
+describe("the live mode", () => {
+  it("asks any OpenAI-compatible endpoint and, with --record, keeps every answer it gave", async () => {
+    const server = await startRecordedServer();
+    const dir = mkdtempSync(join(tmpdir(), "deploybot-record-"));
+    try {
+      const name = "01-merge-backend-to-staging";
+      const { summary } = await runSuite(
+        "live",
+        cases.filter((c) => c.name === name),
+        prompts,
+        {
+          live: { apiKey: "local", baseURL: server.baseUrlFor(name), model: "local-model" },
+          record: true,
+          recordDir: dir,
+        },
+      );
+      expect(summary).toMatchObject({ mode: "live", model: "local-model", passed: 1, retries: 1 });
+      expect(summary.latency_ms).not.toBeNull();
+      const recorded = JSON.parse(readFileSync(join(dir, `${name}.json`), "utf8")) as {
+        source: string;
+        answers: string[];
+      };
+      expect(recorded.source).toBe("local-model");
+      expect(recorded.answers).toHaveLength(2);
+      expect(recorded.answers[0]).toContain("Sure!");
+    } finally {
+      await server.close();
+    }
   });
 });
 
