@@ -35,6 +35,25 @@ export const DoneStep = z.strictObject({
 });
 
 export const NextStep = z.union([RollbackStep, AskHumanStep, DoneStep, DeployStep]);
+
+/**
+ * A commit as an answer may name it: a full SHA (always accepted), a label the context defines
+ * (`merge`, `tip`, `previous`), or a short SHA of a commit the thread names. Code resolves it to a
+ * full SHA before the step is checked and stored.
+ */
+export const AnswerCommit = z.union([
+  Sha,
+  z.enum(["merge", "tip", "previous"]),
+  z.string().regex(/^[0-9a-f]{7,39}$/, "a short SHA of a commit the thread names"),
+]);
+
+/** The model output contract as other programs see it: the four shapes, commits as above. */
+export const AnswerStep = z.union([
+  RollbackStep.extend({ to_sha: AnswerCommit }),
+  AskHumanStep,
+  DoneStep,
+  DeployStep.extend({ sha: AnswerCommit }),
+]);
 export type NextStep = z.infer<typeof NextStep>;
 export type DeployStep = z.infer<typeof DeployStep>;
 export type RollbackStep = z.infer<typeof RollbackStep>;
