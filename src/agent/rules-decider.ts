@@ -91,7 +91,7 @@ function endedApproval(
   events: readonly ThreadEvent[],
 ):
   | { how: "rejected"; event: EventOf<"approval_rejected">; requested: EventOf<"approval_requested"> }
-  | { how: "expired"; requested: EventOf<"approval_requested"> }
+  | { how: "expired"; event: EventOf<"approval_expired">; requested: EventOf<"approval_requested"> }
   | null {
   const requested = lastOf(events, "approval_requested");
   if (!requested) return null;
@@ -101,7 +101,7 @@ function endedApproval(
   }
   const expired = lastOf(events, "approval_expired");
   if (expired && expired.seq > requested.seq && expired.data.approval_id === requested.data.approval_id) {
-    return { how: "expired", requested };
+    return { how: "expired", event: expired, requested };
   }
   return null;
 }
@@ -294,7 +294,7 @@ function targetOrStep(events: readonly ThreadEvent[], config: RepoConfig): Targe
 
 function nextStep(events: readonly ThreadEvent[], config: RepoConfig): RawStep {
   const ended = endedApproval(events);
-  if (ended?.how === "expired" && isLatest(events, events.at(-1)!.seq)) {
+  if (ended?.how === "expired" && isLatest(events, ended.event.seq)) {
     const action = deployActionOf(ended.requested.data.step);
     return done(
       `stopped: nobody approved the ${action ? `${action.kind} to ${action.environment}` : "step"} before the approval expired; ask again to deploy it later`,
