@@ -1,19 +1,21 @@
 import { environmentIndex, type RepoConfig } from "../config/repo-config.js";
+import { oneLine, short, truncate } from "../thread/text.js";
 import type { CommitComparison, RejectedStep, RunningVersion, VersionSource } from "../thread/versions.js";
 import { deployActionOf, type DeployAction, type NextStep } from "./next-step.js";
-
-export type { CommitComparison, RejectedStep, RunningVersion, VersionSource };
-
-export interface CiFact {
-  sha: string;
-  state: "success" | "failure" | "pending" | "none";
-  summary: string;
-}
 
 /**
  * The policy: code that judges every proposed step before it runs. The model can propose; only
  * this lets a step run. Pure: every fact it needs is passed in.
  */
+
+export type { CommitComparison, RejectedStep, RunningVersion, VersionSource };
+
+/** The CI state of a commit, as the thread last recorded it. */
+export interface CiFact {
+  sha: string;
+  state: "success" | "failure" | "pending" | "none";
+  summary: string;
+}
 
 export interface PolicyFacts {
   repo: string; // owner/name
@@ -49,8 +51,6 @@ export function lockKeyOf(repo: string, component: string, environment: string):
   return `${repo}:${component}:${environment}`;
 }
 
-const short = (sha: string) => sha.slice(0, 7);
-
 /** The key a step waiting for CI defers on: no lock, the recovery sweep looks again. */
 export function ciWaitKey(repo: string, sha: string): string {
   return `ci:${repo}:${sha}`;
@@ -70,8 +70,7 @@ function sameAction(a: DeployAction, b: DeployAction): boolean {
 
 /** One line of a human's words for a refusal: quoted, bounded. */
 function quoted(text: string): string {
-  const line = text.replace(/\s+/g, " ").trim();
-  return JSON.stringify(line.length > 200 ? `${line.slice(0, 199)}…` : line);
+  return JSON.stringify(truncate(oneLine(text), 200));
 }
 
 /** The CI rule of the environment, for a deploy (rollbacks go to a commit that already ran). */

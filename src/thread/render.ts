@@ -1,7 +1,7 @@
 import { deployActionOf, type NextStep } from "../agent/next-step.js";
 import type { EventOf, Thread, ThreadEvent } from "./events.js";
 import { deriveState } from "./state.js";
-import { oneLine, truncate } from "./text.js";
+import { oneLine, short, truncate } from "./text.js";
 
 /**
  * Renders a thread from its events as a short markdown summary for people (the model's context is
@@ -10,8 +10,6 @@ import { oneLine, truncate } from "./text.js";
 
 export { truncate } from "./text.js";
 export { allowedIntents, quoteUntrusted, renderContext } from "./context.js";
-
-const short = (sha: string) => sha.slice(0, 7);
 
 /* ---------- markdown, for PR comments and Slack ---------- */
 
