@@ -1,5 +1,5 @@
 /**
- * `npm run eval [-- --mode rules|recorded|live] [--record] [--case <name>]`
+ * `npm run eval [-- --mode rules|recorded|live] [--record] [--case <name>] [--show-context]`
  *
  * Runs the decision cases in evals/cases/ (format: evals/README.md), prints a table and writes
  * evals/results.json. Modes: rules (offline, the default), recorded (the openai decider against
@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { loadPrompts } from "../src/agent/prompts.js";
 import { loadProcessEnv, parseSettings } from "../src/config/env.js";
+import { renderContext } from "../src/thread/render.js";
 import { EVALS_DIR, loadCases } from "./lib/cases.js";
 import { describeStep } from "./lib/evaluate.js";
 import { runSuite, type EvalMode } from "./lib/suite.js";
@@ -21,6 +22,7 @@ async function main(): Promise<number> {
       mode: { type: "string", default: "rules" },
       record: { type: "boolean", default: false },
       case: { type: "string" },
+      "show-context": { type: "boolean", default: false },
     },
   });
   const mode = values.mode as EvalMode;
@@ -34,6 +36,9 @@ async function main(): Promise<number> {
     return 2;
   }
   const prompts = loadPrompts();
+  if (values["show-context"]) {
+    for (const c of cases) console.log(`--- ${c.name}: ${c.about}\n${renderContext(c.thread, c.config)}\n`);
+  }
   const settings = mode === "live" ? parseSettings(loadProcessEnv()) : null;
   const live =
     settings?.openai.apiKey !== undefined
