@@ -54,10 +54,16 @@ async function main(): Promise<number> {
   });
 
   const width = Math.max(...results.map((r) => r.name.length));
-  console.log(`${"case".padEnd(width)}  result  tokens  naive  answer`);
+  // In live mode, what the model's server reported: prompt and completion tokens, and latency.
+  const liveHeader = mode === "live" ? "  in/out      ms" : "";
+  console.log(`${"case".padEnd(width)}  result  tokens  naive${liveHeader}  answer`);
   for (const r of results) {
+    const live =
+      mode === "live" && r.meta
+        ? `  ${`${r.meta.tokens_in ?? "?"}/${r.meta.tokens_out ?? "?"}`.padStart(6)}  ${String(r.meta.latency_ms).padStart(6)}`
+        : "";
     console.log(
-      `${r.name.padEnd(width)}  ${r.pass ? "pass  " : "FAIL  "}  ${String(r.tokens.total).padStart(6)}  ${String(r.tokens.naive).padStart(5)}  ${
+      `${r.name.padEnd(width)}  ${r.pass ? "pass  " : "FAIL  "}  ${String(r.tokens.total).padStart(6)}  ${String(r.tokens.naive).padStart(5)}${live}  ${
         r.answer ? describeStep(r.answer) : "-"
       }${r.pass ? "" : `\n${" ".repeat(width + 2)}${r.problems.join("\n" + " ".repeat(width + 2))}`}`,
     );
