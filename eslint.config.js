@@ -14,7 +14,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ["scripts/**", "bench/**"],
+    files: ["scripts/**", "bench/**", "evals/**"],
     rules: { "no-console": "off" },
   },
 );

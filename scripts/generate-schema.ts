@@ -9,10 +9,12 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
+import { AnswerStep } from "../src/agent/next-step.js";
 import { REPO_CONFIG_PATH, RepoConfigSchema } from "../src/config/repo-config.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const SCHEMA_FILE = resolve(ROOT, "schema", "deploybot.schema.json");
+const ANSWER_SCHEMA_FILE = resolve(ROOT, "schema", "next-step.schema.json");
 
 /** No public URL is fixed for the schema yet; a URN is a valid absolute `$id` that promises none. */
 const SCHEMA_ID = "urn:deploybot:schema:deploybot.yml";
@@ -68,6 +70,11 @@ const DESCRIPTIONS: [path: string[], text: string][] = [
     "Commit status contexts GitHub must report as success on the SHA before it accepts the deployment. " +
       "Omitted: GitHub does not check commit statuses.",
   ],
+  [
+    ["properties", "environments", "items", "properties", "ci"],
+    "What the CI of a commit must show before it is deployed here: passing (every check succeeded; " +
+      "pending waits), not_failing (no check failed) or ignore. Rollbacks are not checked. Default: not_failing.",
+  ],
   [["properties", "slack"], "Where deploybot talks to humans."],
   [
     ["properties", "slack", "properties", "channel"],
@@ -110,26 +117,49 @@ function generateSchema(): string {
   return `${JSON.stringify(schema, null, 2)}\n`;
 }
 
+/** The model output contract: one JSON object in one of four shapes (see docs/architecture.md). */
+function generateAnswerSchema(): string {
+  const generated = z.toJSONSchema(AnswerStep, { io: "input", target: "draft-2020-12" }) as JsonSchema;
+  const { $schema, ...rest } = generated;
+  const schema: JsonSchema = {
+    $schema,
+    $id: "urn:deploybot:schema:next-step",
+    title: "deploybot next step",
+    description:
+      "What a decider answers: deploy_<component> (a component of the repository's config), rollback, " +
+      "ask_human or done_for_now. A commit is a full 40-hex SHA (always accepted), a label the context " +
+      "defines (merge, tip, previous) or a short SHA of a commit the thread names; code resolves it.",
+    ...rest,
+  };
+  return `${JSON.stringify(schema, null, 2)}\n`;
+}
+
 function main(argv: string[]): number {
   const check = argv.includes("--check");
-  const expected = generateSchema();
-  const file = relative(process.cwd(), SCHEMA_FILE);
-  if (check) {
-    const actual = existsSync(SCHEMA_FILE) ? readFileSync(SCHEMA_FILE, "utf8") : null;
-    if (actual === expected) {
-      console.log(`${file} is up to date.`);
-      return 0;
+  let status = 0;
+  for (const [target, expected, source] of [
+    [SCHEMA_FILE, generateSchema(), "src/config/repo-config.ts"],
+    [ANSWER_SCHEMA_FILE, generateAnswerSchema(), "src/agent/next-step.ts"],
+  ] as const) {
+    const file = relative(process.cwd(), target);
+    if (check) {
+      const actual = existsSync(target) ? readFileSync(target, "utf8") : null;
+      if (actual === expected) {
+        console.log(`${file} is up to date.`);
+        continue;
+      }
+      console.error(
+        `${file} ${actual === null ? "is missing" : `is out of date with ${source}`}: ` +
+          "run `npm run schema` and commit the result.",
+      );
+      status = 1;
+      continue;
     }
-    console.error(
-      `${file} ${actual === null ? "is missing" : "is out of date with src/config/repo-config.ts"}: ` +
-        "run `npm run schema` and commit the result.",
-    );
-    return 1;
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(target, expected);
+    console.log(`wrote ${file}`);
   }
-  mkdirSync(dirname(SCHEMA_FILE), { recursive: true });
-  writeFileSync(SCHEMA_FILE, expected);
-  console.log(`wrote ${file}`);
-  return 0;
+  return status;
 }
 
 process.exitCode = main(process.argv.slice(2));

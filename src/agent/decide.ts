@@ -4,7 +4,8 @@ import { z } from "zod";
 import type { RepoConfig } from "../config/repo-config.js";
 import type { DecisionMeta, Thread } from "../thread/events.js";
 import { renderContext, truncate } from "../thread/render.js";
-import { parseNextStep, type NextStep } from "./next-step.js";
+import { resolveCommit } from "../thread/versions.js";
+import { parseNextStep, type CommitResolver, type NextStep } from "./next-step.js";
 
 /**
  * The decision: one question ("what is the next step?") and one small JSON answer, parsed and
@@ -36,19 +37,37 @@ export function knownNames(config: RepoConfig): { components: string[]; environm
 }
 
 /**
- * The answer as the model fills it. Structured outputs need an object root with every field
- * required, so the four step shapes are flattened here and the fields a shape does not use are null.
+ * The answer as the model fills it, narrowed to one repository. Structured outputs need an object
+ * root with every field required, so the four step shapes are flattened here and the fields a shape
+ * does not use are null. Intents, components and environments are enums of the config's names; a
+ * commit is a label the context defines (`merge`, `tip`, `previous`) or a full SHA, resolved by code.
  */
-export const ModelAnswer = z.object({
-  intent: z.string().describe("deploy_<component>, rollback, ask_human or done_for_now"),
-  environment: z.string().nullable().describe("deploy_<component> and rollback: the environment"),
-  sha: z.string().nullable().describe("deploy_<component>: the merged commit, 40 hex characters"),
-  component: z.string().nullable().describe("rollback: the component"),
-  to_sha: z.string().nullable().describe("rollback: a commit that succeeded there before, 40 hex characters"),
-  question: z.string().nullable().describe("ask_human: one short question"),
-  message: z.string().nullable().describe("done_for_now: a one-sentence summary"),
-  reason: z.string().nullable().describe("every intent but done_for_now: why, in one sentence"),
-});
+export function modelAnswerSchema(config: RepoConfig) {
+  const { components, environments } = knownNames(config);
+  const intents = [...components.map((c) => `deploy_${c}`), "rollback", "ask_human", "done_for_now"];
+  const commit = "label merge, tip or previous, or 40 hex characters";
+  return z.object({
+    intent: z.enum(intents as [string, ...string[]]),
+    environment: z
+      .enum(environments as [string, ...string[]])
+      .nullable()
+      .describe("deploy_<component> and rollback"),
+    sha: z.string().nullable().describe(`deploy_<component>: the commit, ${commit}`),
+    component: z
+      .enum(components as [string, ...string[]])
+      .nullable()
+      .describe("rollback"),
+    to_sha: z.string().nullable().describe(`rollback: the commit, ${commit}`),
+    question: z.string().nullable().describe("ask_human"),
+    message: z.string().nullable().describe("done_for_now"),
+    reason: z.string().nullable().describe("all but done_for_now"),
+  });
+}
+
+/** The resolver of commit labels and short SHAs for one thread. */
+export function commitResolverOf(thread: Thread): CommitResolver {
+  return (value, place) => resolveCommit(value, thread.events, place);
+}
 
 export interface OpenAiDeciderOptions {
   apiKey: string;
@@ -58,6 +77,8 @@ export interface OpenAiDeciderOptions {
   maxRetries?: number;
   prompts: { system: string; hash: string };
   clock?: () => number;
+  /** The fetch the SDK calls with (default: the global one); evals wrap it to record answers. */
+  fetch?: typeof fetch;
 }
 
 const DEFAULT_TIMEOUT_MS = 60_000;
@@ -85,9 +106,9 @@ export function createOpenAiDecider(options: OpenAiDeciderOptions): Decider {
     ...(options.baseURL ? { baseURL: options.baseURL } : {}),
     timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     maxRetries: options.maxRetries ?? DEFAULT_MAX_RETRIES,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
   });
   const clock = options.clock ?? Date.now;
-  const responseFormat = zodResponseFormat(ModelAnswer, "next_step");
 
   /** Never lets the key out, even if a server echoes it back in an error. */
   const redact = (text: string) =>
@@ -121,7 +142,7 @@ export function createOpenAiDecider(options: OpenAiDeciderOptions): Decider {
             { role: "system", content: options.prompts.system },
             { role: "user", content: renderContext(thread, config) },
           ],
-          response_format: responseFormat,
+          response_format: zodResponseFormat(modelAnswerSchema(config), "next_step"),
           temperature: 0,
         });
       } catch (error) {
@@ -149,7 +170,7 @@ export function createOpenAiDecider(options: OpenAiDeciderOptions): Decider {
         // The parse error itself says less than the start of what came back.
         return fail(`answer is not JSON: ${truncate(oneLine(content), 80)}`, usage);
       }
-      const parsed = parseNextStep(withoutEmptyFields(raw), knownNames(config));
+      const parsed = parseNextStep(withoutEmptyFields(raw), knownNames(config), commitResolverOf(thread));
       if (!parsed.ok) return fail(parsed.error, usage);
       return { ok: true, step: parsed.step, meta: meta(usage) };
     },

@@ -35,6 +35,25 @@ export const DoneStep = z.strictObject({
 });
 
 export const NextStep = z.union([RollbackStep, AskHumanStep, DoneStep, DeployStep]);
+
+/**
+ * A commit as an answer may name it: a full SHA (always accepted), a label the context defines
+ * (`merge`, `tip`, `previous`), or a short SHA of a commit the thread names. Code resolves it to a
+ * full SHA before the step is checked and stored.
+ */
+export const AnswerCommit = z.union([
+  Sha,
+  z.enum(["merge", "tip", "previous"]),
+  z.string().regex(/^[0-9a-f]{7,39}$/, "a short SHA of a commit the thread names"),
+]);
+
+/** The model output contract as other programs see it: the four shapes, commits as above. */
+export const AnswerStep = z.union([
+  RollbackStep.extend({ to_sha: AnswerCommit }),
+  AskHumanStep,
+  DoneStep,
+  DeployStep.extend({ sha: AnswerCommit }),
+]);
 export type NextStep = z.infer<typeof NextStep>;
 export type DeployStep = z.infer<typeof DeployStep>;
 export type RollbackStep = z.infer<typeof RollbackStep>;
@@ -74,14 +93,56 @@ export function deployActionOf(step: NextStep): DeployAction | null {
   return null;
 }
 
+/** Turns a commit as an answer names it (a label, a short SHA) into a full SHA, or says why not. */
+export type CommitResolver = (
+  value: string,
+  place: { component: string; environment: string } | null,
+) => { ok: true; sha: string } | { ok: false; error: string };
+
 /**
- * Checks a raw answer against the generic schema and against the names the config knows.
+ * Replaces a commit the answer names by a label or a short SHA (`sha` of a deploy, `to_sha` of a
+ * rollback) with the full SHA the thread's events define; a full SHA stays as it is.
+ */
+function withResolvedCommit(
+  raw: unknown,
+  resolveCommit: CommitResolver,
+): { ok: true; raw: unknown } | { ok: false; error: string } {
+  if (typeof raw !== "object" || raw === null) return { ok: true, raw };
+  const answer = raw as Record<string, unknown>;
+  const field = answer.intent === "rollback" ? "to_sha" : "sha";
+  const value = answer[field];
+  if (typeof value !== "string" || /^[0-9a-f]{40}$/.test(value)) return { ok: true, raw };
+  const component =
+    answer.intent === "rollback"
+      ? answer.component
+      : typeof answer.intent === "string"
+        ? answer.intent.replace(/^deploy_/, "")
+        : undefined;
+  const place =
+    typeof component === "string" && typeof answer.environment === "string"
+      ? { component, environment: answer.environment }
+      : null;
+  const resolved = resolveCommit(value, place);
+  if (!resolved.ok) return { ok: false, error: `${field}: ${resolved.error}` };
+  return { ok: true, raw: { ...answer, [field]: resolved.sha } };
+}
+
+/**
+ * Checks a raw answer against the generic schema and against the names the config knows; with a
+ * resolver (from the thread's events), a commit named by a label or a short SHA is resolved first.
  * Returns the step or a compact, model-readable error.
  */
 export function parseNextStep(
-  raw: unknown,
+  answer: unknown,
   known: { components: string[]; environments: string[] },
+  resolveCommit?: CommitResolver,
 ): { ok: true; step: NextStep } | { ok: false; error: string } {
+  let raw = answer;
+  if (resolveCommit) {
+    const resolved = withResolvedCommit(answer, resolveCommit);
+    if (!resolved.ok) return resolved;
+    raw = resolved.raw;
+  }
   const intent =
     typeof raw === "object" && raw !== null && "intent" in raw
       ? (raw as { intent: unknown }).intent

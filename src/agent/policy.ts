@@ -1,10 +1,21 @@
 import { environmentIndex, type RepoConfig } from "../config/repo-config.js";
+import { oneLine, short, truncate } from "../thread/text.js";
+import type { CommitComparison, RejectedStep, RunningVersion, VersionSource } from "../thread/versions.js";
 import { deployActionOf, type DeployAction, type NextStep } from "./next-step.js";
 
 /**
  * The policy: code that judges every proposed step before it runs. The model can propose; only
  * this lets a step run. Pure: every fact it needs is passed in.
  */
+
+export type { CommitComparison, RejectedStep, RunningVersion, VersionSource };
+
+/** The CI state of a commit, as the thread last recorded it. */
+export interface CiFact {
+  sha: string;
+  state: "success" | "failure" | "pending" | "none";
+  summary: string;
+}
 
 export interface PolicyFacts {
   repo: string; // owner/name
@@ -20,6 +31,14 @@ export interface PolicyFacts {
   threadId: string;
   /** A human already approved exactly this step. */
   approved: boolean;
+  /** What runs now at the step's component and environment, by the newest source; null if unknown. */
+  running: RunningVersion | null;
+  /** The CI state of the step's commit, looked up just before judging; null if not known. */
+  ci: CiFact | null;
+  /** How the step's commit compares with the running one (base: running, head: the step's). */
+  comparison: CommitComparison | null;
+  /** Steps humans rejected in this thread. */
+  rejected: RejectedStep[];
 }
 
 export type Verdict =
@@ -32,7 +51,60 @@ export function lockKeyOf(repo: string, component: string, environment: string):
   return `${repo}:${component}:${environment}`;
 }
 
-const short = (sha: string) => sha.slice(0, 7);
+/** The key a step waiting for CI defers on: no lock, the recovery sweep looks again. */
+export function ciWaitKey(repo: string, sha: string): string {
+  return `ci:${repo}:${sha}`;
+}
+
+const SOURCE_TEXT: Record<VersionSource, string> = {
+  this_thread: "this thread deployed it",
+  deploybot: "deploybot's history",
+  github: "GitHub's deployments",
+};
+
+function sameAction(a: DeployAction, b: DeployAction): boolean {
+  return (
+    a.kind === b.kind && a.component === b.component && a.environment === b.environment && a.sha === b.sha
+  );
+}
+
+/** One line of a human's words for a refusal: quoted, bounded. */
+function quoted(text: string): string {
+  return JSON.stringify(truncate(oneLine(text), 200));
+}
+
+/** The CI rule of the environment, for a deploy (rollbacks go to a commit that already ran). */
+function judgeCi(
+  action: DeployAction,
+  mode: "passing" | "not_failing" | "ignore",
+  facts: PolicyFacts,
+): Verdict | null {
+  if (mode === "ignore" || action.kind !== "deploy") return null;
+  const ci = facts.ci?.sha === action.sha ? facts.ci : null;
+  const state = ci?.state ?? "pending";
+  const summary = ci?.summary ? ` (${ci.summary.slice(0, 120)})` : "";
+  if (state === "failure") {
+    return {
+      kind: "refuse",
+      reason: `CI of ${short(action.sha)} failed${summary}; ${action.environment} takes no commit whose checks failed (ci: ${mode}); fix CI or ask a human`,
+    };
+  }
+  if (mode === "passing" && state === "pending") {
+    return {
+      kind: "wait",
+      action,
+      lockKey: ciWaitKey(facts.repo, action.sha),
+      reason: `CI of ${short(action.sha)} has not finished${summary}; ${action.environment} needs passing checks, so the step waits and CI is looked up again`,
+    };
+  }
+  if (mode === "passing" && state === "none") {
+    return {
+      kind: "refuse",
+      reason: `no CI reported for ${short(action.sha)}; ${action.environment} needs passing checks (ci: passing)`,
+    };
+  }
+  return null;
+}
 
 export function judge(step: NextStep, facts: PolicyFacts): Verdict {
   const action = deployActionOf(step);
@@ -84,12 +156,44 @@ export function judge(step: NextStep, facts: PolicyFacts): Verdict {
         reason: `${action.component} ${short(action.sha)} is already deployed to ${action.environment}`,
       };
     }
-  } else if (!succeeded(action.component, action.environment, action.sha)) {
-    return {
-      kind: "refuse",
-      reason: `rollback target ${short(action.sha)} never deployed successfully to ${action.environment} for ${action.component}`,
-    };
+    if (facts.running?.sha === action.sha) {
+      return {
+        kind: "refuse",
+        reason: `${action.component} ${short(action.sha)} already runs in ${action.environment} (${SOURCE_TEXT[facts.running.source]}); a redeploy changes nothing`,
+      };
+    }
+    const { comparison, running } = facts;
+    if (
+      running &&
+      comparison?.status === "behind" &&
+      comparison.base === running.sha &&
+      comparison.head === action.sha
+    ) {
+      const pr = running.pr !== null ? ` (PR #${running.pr})` : "";
+      return {
+        kind: "refuse",
+        reason: `${short(action.sha)} is behind ${short(running.sha)}${pr}, which already runs ${action.component} in ${action.environment} and contains it; deploying it would undo newer changes`,
+      };
+    }
+    const ci = judgeCi(action, environment.ci, facts);
+    if (ci?.kind === "refuse") return ci;
+    if (ci) return rejectedVerdict(action, facts) ?? ci;
+  } else {
+    if (!succeeded(action.component, action.environment, action.sha)) {
+      return {
+        kind: "refuse",
+        reason: `rollback target ${short(action.sha)} never deployed successfully to ${action.environment} for ${action.component}`,
+      };
+    }
+    if (facts.running?.sha === action.sha) {
+      return {
+        kind: "refuse",
+        reason: `${short(action.sha)} is what runs in ${action.environment} now (${SOURCE_TEXT[facts.running.source]}); roll back to the good commit before it`,
+      };
+    }
   }
+  const rejected = rejectedVerdict(action, facts);
+  if (rejected) return rejected;
 
   const lockKey = lockKeyOf(facts.repo, action.component, action.environment);
   if (facts.lockHolder && facts.lockHolder !== facts.threadId) {
@@ -113,4 +217,18 @@ export function judge(step: NextStep, facts: PolicyFacts): Verdict {
     };
   }
   return { kind: "allow", action, lockKey };
+}
+
+/** A step a human rejected in this thread is not asked for again unchanged. */
+function rejectedVerdict(action: DeployAction, facts: PolicyFacts): Verdict | null {
+  if (facts.approved) return null;
+  const rejection = facts.rejected.find((r) => {
+    const earlier = deployActionOf(r.step);
+    return earlier !== null && sameAction(earlier, action);
+  });
+  if (!rejection) return null;
+  return {
+    kind: "refuse",
+    reason: `${rejection.by} already rejected this ${action.kind} of ${action.component} ${short(action.sha)} to ${action.environment}: ${quoted(rejection.reason)}; change the plan or ask a human`,
+  };
 }

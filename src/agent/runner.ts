@@ -27,7 +27,8 @@ import type { Decider } from "./decide.js";
 import { sendNotification } from "./notify.js";
 import { eventsForVerdict, planNext, type Plan } from "./loop.js";
 import { deployActionOf, type NextStep } from "./next-step.js";
-import { judge, lockKeyOf, type PolicyFacts } from "./policy.js";
+import { judge, lockKeyOf } from "./policy.js";
+import { gatherPolicyFacts } from "./policy-facts.js";
 
 /**
  * Runs a thread forward until it must wait: plan (pure), then do exactly that one thing at the
@@ -329,52 +330,16 @@ async function judgeStep(
 ): Promise<"settled" | void> {
   const config = configOf(thread.events)!;
   const state = deriveState(thread.events);
-  const merged = lastOf(thread.events, "pr_merged");
   const action = deployActionOf(step);
   const lockKey = action ? lockKeyOf(thread.repo, action.component, action.environment) : null;
-
-  const successes = [...state.successes];
-  for (const entry of lastOf(thread.events, "deployed_versions")?.data.entries ?? []) {
-    for (const sha of [entry.sha, entry.previous_sha]) {
-      if (sha) successes.push({ component: entry.component, environment: entry.environment, sha });
-    }
-  }
-  if (action) {
-    const history = await deps.store.successfulDeployments(thread.repo, {
-      component: action.component,
-      environment: action.environment,
-      limit: 50,
-    });
-    successes.push(
-      ...history.map((d) => ({ component: d.component, environment: d.environment, sha: d.sha })),
-    );
-  }
-  let lock = lockKey ? await deps.store.getLock(lockKey) : null;
-  if (lock && lock.threadId !== thread.id && (await isStaleLock(deps, lock))) {
-    deps.log.warn(
-      { thread: thread.id, holder: lock.threadId },
-      `lock ${lock.key} was left by a step that never ran; releasing it`,
-    );
-    await deps.store.releaseLock(lock.key, lock.threadId);
-    lock = null;
-  }
-  const facts: PolicyFacts = {
-    repo: thread.repo,
-    config,
-    mergeSha: merged?.data.merge_sha ?? lastOf(thread.events, "branch_head")?.data.sha ?? null,
-    changedComponents: merged ? changedComponents(thread.events) : null,
-    successes,
-    lockHolder: lock?.threadId ?? null,
-    threadId: thread.id,
-    approved,
-  };
+  const { facts, observed, lock } = await gatherPolicyFacts(deps, thread, step, approved);
   let verdict = judge(step, facts);
 
   let acquired = false;
   if (verdict.kind === "allow" && verdict.action && verdict.lockKey) {
     const result = await deps.store.acquireLock(
       verdict.lockKey,
-      { threadId: thread.id, stepSeq: lastSeqOf(thread) + 1 },
+      { threadId: thread.id, stepSeq: lastSeqOf(thread) + observed.length + 1 },
       deps.clock(),
     );
     if (result.acquired) acquired = !lock;
@@ -396,7 +361,7 @@ async function judgeStep(
     expiresAt: expiresAfter === null ? null : new Date(deps.clock().getTime() + expiresAfter).toISOString(),
   });
   try {
-    await append(deps, thread, events);
+    await append(deps, thread, [...observed, ...events]);
   } catch (error) {
     if (acquired && verdict.kind === "allow" && verdict.lockKey) {
       await deps.store.releaseLock(verdict.lockKey, thread.id);
@@ -419,19 +384,6 @@ async function judgeStep(
       `approval ${recorded.data.approval_id} requested for ${describeStep(step)}`,
     );
   }
-}
-
-/** How long a lock may exist without its step being recorded before it counts as left by a crash. */
-const LOCK_GRACE_MS = 60_000;
-
-/** A lock whose holder is finished, or never recorded the step it took the lock for, is stale. */
-async function isStaleLock(deps: LoopDeps, lock: Lock): Promise<boolean> {
-  const holder = await deps.store.getThread(lock.threadId);
-  const state = holder ? deriveState(holder.events) : null;
-  if (state?.terminal) return true;
-  const inFlight = state?.inFlight?.authorized;
-  if (inFlight && inFlight.data.lock_key === lock.key) return false;
-  return deps.clock().getTime() - Date.parse(lock.acquiredAt) > LOCK_GRACE_MS;
 }
 
 /** How long GitHub may take to list the run of a dispatch before a dispatch counts as lost. */

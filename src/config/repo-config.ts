@@ -36,6 +36,11 @@ export const EnvironmentConfig = z.strictObject({
   rollback_approval: z.enum(["required", "not_required"]).optional(),
   deploy_timeout: Duration.prefault("30m"),
   required_contexts: z.array(z.string()).optional(),
+  /**
+   * What CI of a commit must show before it is deployed here: `passing` (every check succeeded; a
+   * pending CI waits), `not_failing` (no check failed), or `ignore`.
+   */
+  ci: z.enum(["passing", "not_failing", "ignore"]).default("not_failing"),
 });
 
 export const RepoConfigSchema = z

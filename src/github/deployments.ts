@@ -26,6 +26,26 @@ export function readDeploymentPayload(payload: unknown): DeploymentPayload | nul
   return parsed.success ? parsed.data : null;
 }
 
+/**
+ * The component a deployment on GitHub deployed, whoever created it: the `component` its payload
+ * names (deploybot's own, or another tool's that follows the same convention), or, in a repository
+ * with a single component, that component whatever the payload.
+ */
+export function componentOfDeployment(payload: unknown, config: RepoConfig): string | null {
+  let value = payload;
+  if (typeof value === "string") {
+    try {
+      value = JSON.parse(value);
+    } catch {
+      value = null; // a free-form payload names no component
+    }
+  }
+  const named = z.object({ component: z.string() }).safeParse(value);
+  if (named.success && named.data.component in config.components) return named.data.component;
+  const components = Object.keys(config.components);
+  return components.length === 1 ? components[0]! : null;
+}
+
 export class GitHubStepError extends Error {
   constructor(
     message: string,
@@ -56,7 +76,8 @@ export interface LastGood {
 }
 
 /**
- * The last successful deployment per component and environment, from GitHub's Deployments API.
+ * The last successful deployment per component and environment, from GitHub's Deployments API,
+ * whoever created it (see `componentOfDeployment`), so history from before deploybot counts.
  * Any status `success` counts, not only the latest one (auto_inactive marks older ones inactive).
  * Looks at the newest few candidates per component only, to bound the calls.
  */
@@ -79,7 +100,7 @@ export async function lastGoodDeploymentsOnGitHub(
     for (const { component } of wanted.filter((w) => w.environment === environment)) {
       if (!(component in config.components)) continue;
       const candidates = newestFirst
-        .filter((d) => readDeploymentPayload(d.payload)?.component === component)
+        .filter((d) => componentOfDeployment(d.payload, config) === component)
         .slice(0, candidatesPerComponent);
       let current: LastGood | null = null;
       for (const candidate of candidates) {

@@ -118,3 +118,26 @@ export async function ciState(octokit: Octokit, ref: RepoRef, sha: string): Prom
   if (state === "success") parts.push("all passed");
   return { sha, state, summary: parts.join("; ").slice(0, 500) };
 }
+
+/**
+ * Where `head` stands relative to `base` (GitHub's compare API), or null when GitHub knows one of
+ * the commits no more (404: force-pushed away, or never pushed).
+ */
+export async function compareCommits(
+  octokit: Octokit,
+  ref: RepoRef,
+  base: string,
+  head: string,
+): Promise<EventDataOf<"commits_compared"> | null> {
+  try {
+    const { data } = await octokit.rest.repos.compareCommitsWithBasehead({
+      ...ref,
+      basehead: `${base}...${head}`,
+      per_page: 1,
+    });
+    return { base, head, status: data.status, ahead_by: data.ahead_by, behind_by: data.behind_by };
+  } catch (error) {
+    if (statusOf(error) === 404) return null;
+    throw error;
+  }
+}

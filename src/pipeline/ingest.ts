@@ -4,6 +4,7 @@ import { REPO_CONFIG_PATH } from "../config/repo-config.js";
 import { lastGoodDeploymentsOnGitHub } from "../github/deployments.js";
 import {
   ciState,
+  compareCommits,
   listChangedFiles,
   loadRepoConfig,
   type Octokit,
@@ -118,10 +119,20 @@ export async function ingestMerge(deps: LoopDeps, payload: PullRequestClosed): P
       }),
     );
   } else {
-    // 3. Pre-fetched context: what is deployed where, and the merge commit's CI state.
-    events.push(
-      newEvent("deployed_versions", await deployedVersions(deps.store, octokit, ref, repoName, config)),
+    // 3. Pre-fetched context: what is deployed where, how the merge compares with each commit
+    //    running where it goes (a newer merge may already contain it), and its CI state.
+    const versions = await deployedVersions(deps.store, octokit, ref, repoName, config);
+    events.push(newEvent("deployed_versions", versions));
+    const changed = new Set(changes.components.map((c) => c.name));
+    const running = new Set(
+      versions.entries.flatMap((e) =>
+        changed.has(e.component) && e.sha && e.sha !== pr.merge_commit_sha ? [e.sha] : [],
+      ),
     );
+    for (const sha of running) {
+      const comparison = await compareCommits(octokit, ref, sha, pr.merge_commit_sha);
+      if (comparison) events.push(newEvent("commits_compared", comparison));
+    }
     events.push(newEvent("ci_state", await ciState(octokit, ref, pr.merge_commit_sha)));
   }
   const created = await deps.store.createThread(thread, events, deps.clock());

@@ -192,6 +192,18 @@ export const Cancelled = z.object({ by: z.string(), reason: text(500).nullable()
 export const Done = z.object({ message: text(2_000), by: z.enum(["code", "model"]) });
 export const Failed = z.object({ reason: text(1_000) });
 
+/**
+ * GitHub's comparison of two commits (the compare API), looked up before judging a deploy over a
+ * different commit: `status` says where `head` stands relative to `base`.
+ */
+export const CommitsCompared = z.object({
+  base: Sha,
+  head: Sha,
+  status: z.enum(["ahead", "behind", "identical", "diverged"]),
+  ahead_by: z.number().int(),
+  behind_by: z.number().int(),
+});
+
 export const EventData = {
   pr_merged: PrMerged,
   config_loaded: ConfigLoaded,
@@ -226,6 +238,7 @@ export const EventData = {
   cancelled: Cancelled,
   done: Done,
   failed: Failed,
+  commits_compared: CommitsCompared,
 } as const;
 
 export type EventType = keyof typeof EventData;

@@ -170,7 +170,13 @@ function statusOf(state: ThreadState): { status: ThreadStatus; waitingOn: string
   }
   if (state.pendingQuestion) return { status: "waiting_for_human", waitingOn: "an answer from a human" };
   if (state.deferred) {
-    return { status: "waiting_for_lock", waitingOn: `lock ${state.deferred.data.lock_key}` };
+    const key = state.deferred.data.lock_key;
+    // A step waiting for CI holds no lock: it is looked up again by the recovery sweep.
+    const ciSha = key.startsWith("ci:") ? key.slice(key.lastIndexOf(":") + 1) : null;
+    return {
+      status: "waiting_for_lock",
+      waitingOn: ciSha ? `CI of ${ciSha.slice(0, 7)} to pass` : `lock ${key}`,
+    };
   }
   return { status: "running", waitingOn: null };
 }

@@ -125,6 +125,40 @@ describe("the OpenAI decider", () => {
     expect(JSON.stringify(request)).not.toContain(API_KEY);
   });
 
+  it("narrows the answer schema to the repository's intents, components and environments", async () => {
+    const { scope, sent } = mockChat({ body: completion({ content: answer(deploy) }) });
+    await decideWith();
+    expect(scope.isDone()).toBe(true);
+    const schema = sent[0]!.response_format.json_schema.schema as {
+      properties: Record<string, { enum?: unknown[]; anyOf?: { enum?: unknown[] }[] }>;
+    };
+    expect(schema.properties.intent!.enum).toEqual([
+      "deploy_backend",
+      "deploy_frontend",
+      "rollback",
+      "ask_human",
+      "done_for_now",
+    ]);
+    expect(JSON.stringify(schema.properties.environment)).toContain('["staging","production"]');
+    expect(JSON.stringify(schema.properties.component)).toContain('["backend","frontend"]');
+  });
+
+  it("resolves the commit label merge to the merged commit's full SHA", async () => {
+    const { scope } = mockChat({ body: completion({ content: answer({ ...deploy, sha: "merge" }) }) });
+    const result = await decideWith();
+    expect(scope.isDone()).toBe(true);
+    expect(result.ok && result.step).toEqual(deploy);
+  });
+
+  it("explains a label the thread does not define", async () => {
+    const { scope } = mockChat({ body: completion({ content: answer({ ...deploy, sha: "tip" }) }) });
+    const result = await decideWith();
+    expect(scope.isDone()).toBe(true);
+    expect(errorOf(result)).toBe(
+      'sha: commit label "tip" means nothing in this thread for backend in staging',
+    );
+  });
+
   it("returns a valid answer as a step, with tokens, latency and the prompt hash", async () => {
     const { scope } = mockChat({ body: completion({ content: answer(deploy) }) });
     const result = await decideWith();

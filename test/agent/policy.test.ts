@@ -18,6 +18,10 @@ function facts(overrides: Partial<PolicyFacts> = {}): PolicyFacts {
     lockHolder: null,
     threadId: "th_1",
     approved: false,
+    running: null,
+    ci: { sha: MERGED, state: "success", summary: "3 checks" },
+    comparison: null,
+    rejected: [],
     ...overrides,
   };
 }
@@ -141,5 +145,130 @@ describe("the policy", () => {
       lockKey: null,
     });
     expect(judge({ intent: "done_for_now", message: "ok" }, facts()).kind).toBe("allow");
+  });
+});
+
+const stagingDone = [{ component: "backend", environment: "staging", sha: MERGED }];
+const ciConfig = (mode: string) =>
+  parseRepoConfig(CONFIG_YAML.replace("  - name: staging\n", `  - name: staging\n    ci: ${mode}\n`));
+
+describe("the policy on CI", () => {
+  it("refuses a commit whose checks failed, by default, and says why", () => {
+    const verdict = judge(
+      deploy("staging"),
+      facts({ ci: { sha: MERGED, state: "failure", summary: "2 checks; failing: test" } }),
+    );
+    expect(verdict.kind === "refuse" && verdict.reason).toContain(
+      "CI of aaaaaaa failed (2 checks; failing: test)",
+    );
+  });
+
+  it("lets a pending CI through when the environment only asks for not failing", () => {
+    const verdict = judge(deploy("staging"), facts({ ci: { sha: MERGED, state: "pending", summary: "" } }));
+    expect(verdict.kind).toBe("allow");
+  });
+
+  it("makes a step wait on a pending CI when the environment asks for passing checks", () => {
+    const verdict = judge(
+      deploy("staging"),
+      facts({ config: ciConfig("passing"), ci: { sha: MERGED, state: "pending", summary: "" } }),
+    );
+    expect(verdict).toMatchObject({ kind: "wait", lockKey: `ci:acme/shop:${MERGED}` });
+  });
+
+  it("refuses a commit without any CI when the environment asks for passing checks", () => {
+    const verdict = judge(
+      deploy("staging"),
+      facts({ config: ciConfig("passing"), ci: { sha: MERGED, state: "none", summary: "" } }),
+    );
+    expect(verdict.kind === "refuse" && verdict.reason).toContain("needs passing checks");
+  });
+
+  it("ignores a failed CI when the environment says ignore", () => {
+    const verdict = judge(
+      deploy("staging"),
+      facts({ config: ciConfig("ignore"), ci: { sha: MERGED, state: "failure", summary: "" } }),
+    );
+    expect(verdict.kind).toBe("allow");
+  });
+
+  it("does not read a CI state of another commit as this one's", () => {
+    const verdict = judge(
+      deploy("staging"),
+      facts({ config: ciConfig("passing"), ci: { sha: OLDER, state: "success", summary: "" } }),
+    );
+    expect(verdict.kind).toBe("wait");
+  });
+});
+
+describe("the policy on what already runs", () => {
+  it("refuses a deploy of a commit that is behind the one running there, naming it and its PR", () => {
+    const verdict = judge(
+      deploy("production"),
+      facts({
+        approved: true,
+        successes: stagingDone,
+        running: { sha: NEVER, source: "deploybot", pr: 12 },
+        comparison: { base: NEVER, head: MERGED, status: "behind" },
+      }),
+    );
+    expect(verdict.kind === "refuse" && verdict.reason).toContain(
+      "aaaaaaa is behind ccccccc (PR #12), which already runs backend in production",
+    );
+  });
+
+  it("allows a deploy of a commit that is ahead of the one running there", () => {
+    const verdict = judge(
+      deploy("staging"),
+      facts({
+        running: { sha: NEVER, source: "github", pr: null },
+        comparison: { base: NEVER, head: MERGED, status: "ahead" },
+      }),
+    );
+    expect(verdict.kind).toBe("allow");
+  });
+
+  it("refuses to redeploy the commit that already runs there, whatever the source", () => {
+    const verdict = judge(
+      { ...deploy("staging", MERGED), reason: "again" },
+      facts({
+        changedComponents: null,
+        mergeSha: MERGED,
+        running: { sha: MERGED, source: "github", pr: null },
+      }),
+    );
+    expect(verdict.kind === "refuse" && verdict.reason).toContain(
+      "already runs in staging (GitHub's deployments)",
+    );
+  });
+
+  it("refuses a rollback to the commit running there now", () => {
+    const verdict = judge(
+      rollback("production", OLDER),
+      facts({
+        successes: [{ component: "backend", environment: "production", sha: OLDER }],
+        running: { sha: OLDER, source: "deploybot", pr: null },
+      }),
+    );
+    expect(verdict.kind === "refuse" && verdict.reason).toContain("is what runs in production now");
+  });
+});
+
+describe("the policy on rejected steps", () => {
+  const rejected = [{ step: deploy("production"), reason: "not before\nthe sale ends", by: "U01APPROVER" }];
+
+  it("refuses to ask again for a step a human rejected, quoting the rejection", () => {
+    const verdict = judge(deploy("production"), facts({ successes: stagingDone, rejected }));
+    expect(verdict.kind === "refuse" && verdict.reason).toContain(
+      'U01APPROVER already rejected this deploy of backend aaaaaaa to production: "not before the sale ends"',
+    );
+  });
+
+  it("still judges a changed step normally", () => {
+    const verdict = judge(
+      rollback("production", OLDER),
+      facts({ successes: [{ component: "backend", environment: "production", sha: OLDER }], rejected }),
+    );
+    expect(verdict.kind).toBe("needs_approval");
   });
 });

@@ -1,3 +1,4 @@
+import { newEvent } from "../../src/thread/events.js";
 import { describe, expect, it } from "vitest";
 import type { DecisionResult } from "../../src/agent/decide.js";
 import type { NewEvent } from "../../src/thread/events.js";
@@ -34,7 +35,7 @@ describe("the rules decider", () => {
     expect(result.meta).toEqual({
       decider: "rules",
       model: "rules",
-      prompt_hash: "rules-v1",
+      prompt_hash: "rules-v2",
       tokens_in: null,
       tokens_out: null,
       latency_ms: 2,
@@ -96,7 +97,7 @@ describe("the rules decider", () => {
     const step = await stepOf(events);
     expect(step).toMatchObject({ intent: "ask_human" });
     expect(step.intent === "ask_human" && "question" in step && step.question).toBe(
-      "The deploy of backend to staging failed: migrate: relation cart exists. What should I do?",
+      "The deploy of backend to staging failed (migrate: relation cart exists). Retry, or stop?",
     );
   });
 
@@ -123,7 +124,7 @@ describe("the rules decider", () => {
     ];
     expect(await stepOf(events)).toEqual({
       intent: "done_for_now",
-      message: "deployed backend, frontend to production",
+      message: "deployed backend, frontend at 0123456 to production",
     });
   });
 
@@ -137,7 +138,7 @@ describe("the rules decider", () => {
     ];
     expect(await stepOf(events)).toEqual({
       intent: "done_for_now",
-      message: "stopped: production deploy rejected by a human: not during the sale",
+      message: "stopped: the deploy of backend to production was rejected: not during the sale",
     });
   });
 
@@ -161,5 +162,87 @@ describe("the rules decider", () => {
 
   it("is done at once when the merge changed no component", async () => {
     expect(await stepOf(mergeStart({}))).toMatchObject({ intent: "done_for_now" });
+  });
+});
+
+describe("the rules decider reading humans and facts", () => {
+  const failedFirstDeploy = [
+    ...mergeStart(),
+    on.deployed({ "backend/staging": null }),
+    ...deployRun("backend", "staging", "failure"),
+    on.humanNeeded("The deploy of backend to staging failed. Retry, or stop?"),
+  ];
+
+  it("deploys the same again when a human answered retry after a failure", async () => {
+    expect(await stepOf([...failedFirstDeploy, on.humanAnswered("flaky runner, retry it")])).toMatchObject({
+      intent: "deploy_backend",
+      environment: "staging",
+      sha: MERGE_SHA,
+    });
+  });
+
+  it("stops instead of asking again when a human answered stop after a failure", async () => {
+    expect(await stepOf([...failedFirstDeploy, on.humanAnswered("stop, I'll look tomorrow")])).toMatchObject({
+      intent: "done_for_now",
+    });
+  });
+
+  it("follows a rejection that names another component first", async () => {
+    const events = [
+      ...mergeStart({ backend: ["api/cart.ts"], frontend: ["web/app.tsx"] }),
+      ...deployRun("backend", "staging"),
+      ...deployRun("frontend", "staging", "success", { deploymentId: 2 }),
+      on.approvalRequested(deployStep("backend", "production")),
+      on.approvalRejected("deploy the frontend first"),
+    ];
+    expect(await stepOf(events)).toMatchObject({ intent: "deploy_frontend", environment: "production" });
+  });
+
+  it("asks a human instead of deploying a commit whose CI failed", async () => {
+    expect(await stepOf([...mergeStart(), on.ci("failure", "failing: unit")])).toMatchObject({
+      intent: "ask_human",
+      reason: "the commit's CI failed",
+    });
+  });
+
+  it("does not deploy over a newer commit that contains the merge", async () => {
+    const newer = "fedcba9876543210fedcba9876543210fedcba98";
+    const events = [
+      ...mergeStart(),
+      on.deployed({ "backend/staging": newer }),
+      newEvent("commits_compared", {
+        base: newer,
+        head: MERGE_SHA,
+        status: "behind",
+        ahead_by: 0,
+        behind_by: 2,
+      }),
+    ];
+    expect(await stepOf(events)).toMatchObject({ intent: "done_for_now" });
+  });
+
+  it("reads every message of a request thread, not only the latest", async () => {
+    const events = [
+      newEvent("chat_request", {
+        text: "deploy to staging",
+        slack_user: "U01OCTOCAT",
+        channel: "C01DEPLOYS",
+        ts: "1.2",
+        source: "mention",
+        requested_by: null,
+        installation_id: 1,
+        owner: "acme",
+        repo: "shop",
+      }),
+      on.configLoaded(),
+      newEvent("branch_head", { branch: "main", sha: PREVIOUS_SHA }),
+      on.humanNeeded("Which component?"),
+      on.humanAnswered("the frontend"),
+    ];
+    expect(await stepOf(events)).toMatchObject({
+      intent: "deploy_frontend",
+      environment: "staging",
+      sha: PREVIOUS_SHA,
+    });
   });
 });

@@ -95,7 +95,7 @@ export function mockDeploymentHistory(
   return scope;
 }
 
-export function mockCiState(sha: string, state: "success" | "failure" = "success"): nock.Scope {
+export function mockCiState(sha: string, state: "success" | "failure" | "pending" = "success"): nock.Scope {
   return nock(API)
     .get(`${repoPath}/commits/${sha}/status`)
     .query({ per_page: "100" })
@@ -104,7 +104,11 @@ export function mockCiState(sha: string, state: "success" | "failure" = "success
     .query({ per_page: "100" })
     .reply(200, {
       total_count: 1,
-      check_runs: [{ name: "build", status: "completed", conclusion: "success" }],
+      check_runs: [
+        state === "pending"
+          ? { name: "build", status: "in_progress", conclusion: null }
+          : { name: "build", status: "completed", conclusion: "success" },
+      ],
     });
 }
 
@@ -170,4 +174,20 @@ export function mockMergeContext(
     mockDeploymentHistory(["staging", "production"], options.history),
     mockCiState(options.sha ?? MERGE_SHA),
   ];
+}
+
+/** GitHub's comparison of two commits: where `head` stands relative to `base`. */
+export function mockCompare(
+  base: string,
+  head: string,
+  status: "ahead" | "behind" | "identical" | "diverged" = "ahead",
+): nock.Scope {
+  return nock(API)
+    .get(`${repoPath}/compare/${base}...${head}`)
+    .query({ per_page: "1" })
+    .reply(200, {
+      status,
+      ahead_by: status === "ahead" || status === "diverged" ? 1 : 0,
+      behind_by: status === "behind" || status === "diverged" ? 1 : 0,
+    });
 }

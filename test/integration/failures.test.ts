@@ -8,6 +8,7 @@ import {
   API,
   CONFIG_YAML,
   mockCiState,
+  mockCompare,
   mockCreateDeployment,
   mockDeploymentHistory,
   mockDispatch,
@@ -41,6 +42,10 @@ async function mergeAndDispatch(
     mockPullFiles(number, ["api/cart.ts"]),
     mockDeploymentHistory(["staging", "production"], options.history),
     mockCiState(sha),
+    // A commit already running in staging: the merge is checked not to be older than it.
+    ...(options.history?.staging?.some((d) => d.success && d.component === "backend")
+      ? [mockCompare(options.history.staging.find((d) => d.success)!.sha, sha, "ahead")]
+      : []),
     ...(options.deploymentId
       ? [
           mockCreateDeployment(options.deploymentId, { sha, environment: "staging" }),
@@ -154,6 +159,7 @@ describe("merges queued behind a running deploy", () => {
     expect((await harness.store.getThreadSummary(idOf(8, SHA_8)))?.status).toBe("waiting_for_lock");
     expect((await harness.store.getThreadSummary(idOf(9, SHA_9)))?.status).toBe("waiting_for_lock");
     const newest = [
+      mockCompare(MERGE_SHA, SHA_9, "ahead"),
       mockCreateDeployment(1009, { sha: SHA_9, environment: "staging" }),
       mockDispatch("deploy-backend.yml", 5009),
     ];

@@ -6,6 +6,7 @@ import {
   API,
   CONFIG_YAML,
   mockCiState,
+  mockCompare,
   mockCreateDeployment,
   mockDeploymentHistory,
   mockDispatch,
@@ -42,6 +43,8 @@ describe("two merges that deploy the same component", () => {
     expect(waiting?.waitingOn).toBe(`lock ${OWNER}/${REPO}:backend:staging`);
 
     const afterRelease = [
+      // The first merge now runs in staging: the second is checked not to be older than it.
+      mockCompare(MERGE_SHA, SECOND_SHA, "ahead"),
       mockCreateDeployment(1003, { sha: SECOND_SHA, environment: "staging" }),
       mockDispatch("deploy-backend.yml", 5003),
     ];

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { ApprovalClick, Rejection } from "../../src/pipeline/slack-inbox.js";
 import { newEvent, type ThreadEvent } from "../../src/thread/events.js";
 import { MERGE_SHA } from "../helpers/fixtures.js";
-import { CONFIG_YAML, mockCreateDeployment, mockDispatch } from "../helpers/github-mocks.js";
+import { CONFIG_YAML, mockCiState, mockCreateDeployment, mockDispatch } from "../helpers/github-mocks.js";
 import {
   clickBody,
   mockSlack,
@@ -128,6 +128,8 @@ describe("a click after the approval expired, before any sweep recorded it", () 
   function mockGrantedDeploy() {
     return [
       mockSlack(app.slackCalls, { "usergroups.users.list": 1, "chat.update": 1, "chat.postMessage": 1 }),
+      // A day after the merge, its CI state is looked up again before production is judged.
+      mockCiState(MERGE_SHA),
       mockCreateDeployment(1002, { sha: MERGE_SHA, environment: "production" }),
       mockDispatch("deploy-backend.yml", 5002),
     ];

@@ -182,7 +182,7 @@ describe("rejecting an approval in Slack", () => {
     const asked = decider.contexts.filter((c) => c.afterRejection);
     expect(asked).toHaveLength(1);
     expect(asked[0]!.context).toContain(REASON);
-    expect(asked[0]!.context).toContain("rejected by U01APPROVER");
+    expect(asked[0]!.context).toContain("U01APPROVER (approver) rejected deploy backend merge to production");
     expect(events.findLast((e) => e.type === "done")).toMatchObject({ data: { by: "model" } });
     expect(events.at(-1)?.type).toBe("slack_posted"); // the summary, posted after the end
   });
