@@ -10,15 +10,9 @@ import {
 } from "../github/deployments.js";
 import { repoRefOf, type Octokit } from "../github/repository.js";
 import type { Log } from "../log.js";
-import { lastOf, newEvent, type EventOf, type NewEvent, type Thread } from "../thread/events.js";
-import { changedComponents, configOf, deriveState } from "../thread/state.js";
-import {
-  AppendConflictError,
-  type DeploymentRecord,
-  type Lock,
-  type LockHolder,
-  type Store,
-} from "../store/store.js";
+import { newEvent, type EventOf, type NewEvent, type Thread } from "../thread/events.js";
+import { configOf, deriveState } from "../thread/state.js";
+import { AppendConflictError, type DeploymentRecord, type LockHolder, type Store } from "../store/store.js";
 import { lockReleasedEntry } from "../pipeline/internal-entries.js";
 import { writePrComment } from "../github/pr-comments.js";
 import { prCommentMarker, type PrCommentSync } from "./pr-comment.js";
