@@ -5,7 +5,7 @@ import { createApp, healthRoute } from "./app.js";
 import { createOpenAiDecider, type Decider } from "./agent/decide.js";
 import { loadPrompts } from "./agent/prompts.js";
 import { createRulesDecider } from "./agent/rules-decider.js";
-import { EnvError, loadProcessEnv, parseSettings, type Settings } from "./config/env.js";
+import { EnvError, loadProcessEnv, manifestWebhookUrl, parseSettings, type Settings } from "./config/env.js";
 import { DeploybotOctokit } from "./github/octokit.js";
 import { apiRoutes } from "./http/api-routes.js";
 import { dashboardRoutes } from "./http/dashboard-routes.js";
@@ -43,7 +43,9 @@ async function main(): Promise<void> {
 
   if (!settings.appId || !hasPrivateKey(settings)) {
     // Probot's setup flow registers the GitHub App from app.yml and writes its credentials to .env.
-    await run(() => {}, { env });
+    const setup = await run(() => {}, { env });
+    const host = ["0.0.0.0", "::"].includes(settings.host) ? "localhost" : settings.host;
+    manifestWebhookUrl(`http://${host}:${setup.port}${WEBHOOK_PATH}`);
     return;
   }
 
