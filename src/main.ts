@@ -6,10 +6,12 @@ import { createOpenAiDecider, type Decider } from "./agent/decide.js";
 import { loadPrompts } from "./agent/prompts.js";
 import { createRulesDecider } from "./agent/rules-decider.js";
 import { EnvError, loadProcessEnv, manifestWebhookUrl, parseSettings, type Settings } from "./config/env.js";
-import { DeploybotOctokit } from "./github/octokit.js";
+import { DeploybotOctokit, octokitReportingErrors } from "./github/octokit.js";
 import { apiRoutes } from "./http/api-routes.js";
 import { dashboardRoutes } from "./http/dashboard-routes.js";
 import { metricsRoute } from "./http/metrics-route.js";
+import { countingFetch, instrumentSlack, instrumentStore } from "./metrics/instrument.js";
+import { createMetrics } from "./metrics/metrics.js";
 import { slackRoutes } from "./http/slack-routes.js";
 import { startHttpServer, WEBHOOK_PATH } from "./http/server.js";
 import { createSlackClient } from "./slack/client.js";
@@ -18,7 +20,7 @@ import { startWorker, type RunningWorker } from "./worker.js";
 
 /** Process entry: read settings, build collaborators, start the server and the worker. */
 
-function buildDecider(settings: Settings): Decider {
+function buildDecider(settings: Settings, modelFetch: typeof fetch): Decider {
   if (settings.decider === "rules") return createRulesDecider();
   return createOpenAiDecider({
     apiKey: settings.openai.apiKey!,
@@ -27,6 +29,7 @@ function buildDecider(settings: Settings): Decider {
     timeoutMs: 60_000,
     maxRetries: 2,
     prompts: loadPrompts(),
+    fetch: modelFetch,
   });
 }
 
@@ -49,45 +52,57 @@ async function main(): Promise<void> {
     return;
   }
 
-  const log = pino({ level: settings.logLevel, base: { name: "deploybot" } });
+  // One `name` per line: Probot names its own children (probot, github, ...) under the root logger.
+  const rootLog = pino({ level: settings.logLevel });
+  const log = rootLog.child({ name: "deploybot" });
+  const metrics = createMetrics();
   if (!settings.webhookSecret) {
     log.warn(
       "WEBHOOK_SECRET is not set: webhooks are checked against Probot's development secret. Set it to the GitHub App's webhook secret.",
     );
   }
-  const store = await openStore(settings.databaseUrl);
-  const decider = buildDecider(settings);
+  const store = instrumentStore(await openStore(settings.databaseUrl), metrics, (error) =>
+    log.warn({}, `metrics: could not observe appended events: ${String(error)}`),
+  );
+  const decider = buildDecider(settings, countingFetch("model", metrics));
   const clock = () => new Date();
   const slack = settings.slack.botToken
-    ? createSlackClient({ token: settings.slack.botToken, apiUrl: settings.slack.apiUrl })
+    ? instrumentSlack(
+        createSlackClient({ token: settings.slack.botToken, apiUrl: settings.slack.apiUrl }),
+        metrics,
+      )
     : null;
   const githubUrl = settings.gheHost
     ? `${settings.gheProtocol ?? "https"}://${settings.gheHost}`
     : "https://github.com";
-  const probot = createProbot({ env, overrides: { log, Octokit: DeploybotOctokit } });
+  const Octokit = octokitReportingErrors(DeploybotOctokit, (status) =>
+    metrics.externalErrors.inc({ service: "github", status }),
+  );
+  const probot = createProbot({ env, overrides: { log: rootLog, Octokit } });
   let worker: RunningWorker | undefined;
 
   const server = await startHttpServer({
     probot,
     host: settings.host,
     port: settings.port,
-    log,
+    log: rootLog.child({ name: "http" }),
+    metrics,
     app: createApp({
       store,
       clock,
-      routes: (app) => [
+      routes: () => [
         healthRoute(store),
-        metricsRoute(store),
+        metricsRoute(store, metrics),
         dashboardRoutes({ store, tokens: settings.apiTokens }),
-        apiRoutes({ store, clock, tokens: settings.apiTokens, log: app.log }),
-        slackRoutes({ store, clock, signingSecret: settings.slack.signingSecret, slack, log: app.log }),
+        apiRoutes({ store, clock, tokens: settings.apiTokens, log }),
+        slackRoutes({ store, clock, signingSecret: settings.slack.signingSecret, slack, log }),
       ],
       onReady: (app) => {
         worker = startWorker({
           store,
           decider,
           clock,
-          log: app.log,
+          log,
           octokitFor: (installationId) => app.auth(installationId),
           appId: Number(settings.appId),
           pollMs: settings.workerPollMs,

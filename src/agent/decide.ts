@@ -58,6 +58,8 @@ export interface OpenAiDeciderOptions {
   maxRetries?: number;
   prompts: { system: string; hash: string };
   clock?: () => number;
+  /** The HTTP client for the model's server (default: the global fetch). */
+  fetch?: typeof fetch;
 }
 
 const DEFAULT_TIMEOUT_MS = 60_000;
@@ -85,6 +87,7 @@ export function createOpenAiDecider(options: OpenAiDeciderOptions): Decider {
     ...(options.baseURL ? { baseURL: options.baseURL } : {}),
     timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     maxRetries: options.maxRetries ?? DEFAULT_MAX_RETRIES,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
   });
   const clock = options.clock ?? Date.now;
   const responseFormat = zodResponseFormat(ModelAnswer, "next_step");

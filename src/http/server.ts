@@ -8,6 +8,8 @@ import type { AddressInfo } from "node:net";
 import { createNodeMiddleware, type ApplicationFunction, type Probot } from "probot";
 import { HANDLED_EVENTS } from "../app.js";
 import type { Log } from "../log.js";
+import type { Metrics } from "../metrics/metrics.js";
+import { logAccess } from "./access-log.js";
 import { HttpError, mediaType, pathOf, readBody, sendJson } from "./body.js";
 
 /**
@@ -62,12 +64,14 @@ export async function startHttpServer(options: {
   host: string;
   port: number;
   log: Log;
+  metrics?: Metrics;
 }): Promise<StartedServer> {
   const middleware = await createNodeMiddleware(options.app, {
     probot: options.probot,
     webhooksPath: WEBHOOK_PATH,
   });
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    logAccess(req, res, options.log, options.metrics);
     try {
       if (pathOf(req) === WEBHOOK_PATH) await guardWebhook(req);
       await middleware(req, res, () =>
