@@ -51,7 +51,9 @@ export function mockRepoConfig(yaml: string | null, defaultBranch = "main"): noc
       .get(`/repos/${OWNER}/.github/contents/.github%2Fdeploybot.yml`)
       .reply(404, { message: "Not Found" });
   }
-  return content.matchHeader("accept", /raw/).reply(200, yaml, { "content-type": "text/plain; charset=utf-8" });
+  return content
+    .matchHeader("accept", /raw/)
+    .reply(200, yaml, { "content-type": "text/plain; charset=utf-8" });
 }
 
 export function mockPullFiles(number: number, files: string[]): nock.Scope {
