@@ -12,7 +12,9 @@ import { dashboardRoutes } from "./http/dashboard-routes.js";
 import { metricsRoute } from "./http/metrics-route.js";
 import { countingFetch, instrumentSlack, instrumentStore } from "./metrics/instrument.js";
 import { createMetrics } from "./metrics/metrics.js";
+import { DeliveryThreads } from "./pipeline/entry-thread.js";
 import { slackRoutes } from "./http/slack-routes.js";
+import { tidyDestination } from "./log.js";
 import { startHttpServer, WEBHOOK_PATH } from "./http/server.js";
 import { createSlackClient } from "./slack/client.js";
 import { openStore } from "./store/open-store.js";
@@ -52,8 +54,9 @@ async function main(): Promise<void> {
     return;
   }
 
-  // One `name` per line: Probot names its own children (probot, github, ...) under the root logger.
-  const rootLog = pino({ level: settings.logLevel });
+  // One `name` per line: Probot names its own children (probot, github, ...) under the root logger,
+  // and tidyDestination keeps the innermost name where pino would repeat the key.
+  const rootLog = pino({ level: settings.logLevel }, tidyDestination());
   const log = rootLog.child({ name: "deploybot" });
   const metrics = createMetrics();
   if (!settings.webhookSecret) {
@@ -61,9 +64,11 @@ async function main(): Promise<void> {
       "WEBHOOK_SECRET is not set: webhooks are checked against Probot's development secret. Set it to the GitHub App's webhook secret.",
     );
   }
-  const store = instrumentStore(await openStore(settings.databaseUrl), metrics, (error) =>
-    log.warn({}, `metrics: could not observe appended events: ${String(error)}`),
-  );
+  const deliveries = new DeliveryThreads();
+  const store = instrumentStore(await openStore(settings.databaseUrl), metrics, {
+    onClaim: (entry) => deliveries.remember(entry),
+    onObserveError: (error) => log.warn({}, `metrics: could not observe appended events: ${String(error)}`),
+  });
   const decider = buildDecider(settings, countingFetch("model", metrics));
   const clock = () => new Date();
   const slack = settings.slack.botToken
@@ -102,7 +107,7 @@ async function main(): Promise<void> {
           store,
           decider,
           clock,
-          log,
+          log: deliveries.annotate(log),
           octokitFor: (installationId) => app.auth(installationId),
           appId: Number(settings.appId),
           pollMs: settings.workerPollMs,

@@ -1,5 +1,5 @@
 import type { SlackPort } from "../slack/client.js";
-import type { InboxSource, Store } from "../store/store.js";
+import type { InboxEntry, InboxSource, Store } from "../store/store.js";
 import type { ThreadEvent } from "../thread/events.js";
 import type { ExternalService, Metrics } from "./metrics.js";
 
@@ -102,7 +102,7 @@ export function observeEvents(
 export function instrumentStore(
   store: Store,
   metrics: Metrics,
-  onObserveError: (error: unknown) => void = () => {},
+  hooks: { onClaim?: (entry: InboxEntry) => void; onObserveError?: (error: unknown) => void } = {},
 ): Store {
   const claimed = new Map<number, InboxSource>();
   const handled = (id: number, outcome: string) => {
@@ -119,6 +119,7 @@ export function instrumentStore(
       const entry = await store.claimInbox(workerId, now, leaseMs);
       if (entry) {
         claimed.set(entry.id, entry.source);
+        hooks.onClaim?.(entry);
         if (entry.attempts <= 1)
           metrics.inboxWait.observe({ source: entry.source }, seconds(entry.receivedAt, now.toISOString()));
       }
@@ -136,7 +137,7 @@ export function instrumentStore(
       const appended = await store.appendEvents(threadId, expectedSeq, events, now);
       // Observing never fails or slows the append: the earlier events are read afterwards, on the side.
       observeEvents(metrics, appended, async () => (await store.getThread(threadId))?.events ?? []).catch(
-        onObserveError,
+        hooks.onObserveError ?? (() => {}),
       );
       return appended;
     },
