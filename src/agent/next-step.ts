@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 /**
- * The next step, as the decider answers it (DESIGN §6). Component names come from the repository's
+ * The next step, as the decider answers it. Component names come from the repository's
  * config, so `deploy_<component>` intents are checked against it after this generic parse.
  */
 

@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { RepoConfig } from "../config/repo-config.js";
 import type { Octokit, RepoRef } from "./repository.js";
 
-/** GitHub Deployments and workflow dispatch, by the workflow contract of DESIGN §6. */
+/** GitHub Deployments and workflow dispatch, by the deploy workflow contract (docs/workflows.md). */
 
 /** What deploybot writes into a deployment's payload, and reads back from webhooks. */
 export const DeploymentPayload = z.object({

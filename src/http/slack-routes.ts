@@ -23,7 +23,7 @@ import { deriveState } from "../thread/state.js";
 import { HttpError, mediaType, pathOf, readBody, sendEmpty, sendJson } from "./body.js";
 
 /**
- * Slack's three endpoints (DESIGN §6). Each verifies the signature on the raw body before parsing
+ * Slack's three endpoints. Each verifies the signature on the raw body before parsing
  * anything, stores the request in the inbox and answers within Slack's 3 seconds; the worker does
  * the rest. The one exception is opening the rejection modal: Slack's trigger_id lives 3 seconds.
  */

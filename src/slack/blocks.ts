@@ -7,7 +7,7 @@ import type { ActionsBlock, ContextBlock, HeaderBlock, KnownBlock, SectionBlock,
  * so a 10,000-character title still yields a message Slack accepts.
  */
 
-/** Slack's Block Kit limits (techbrief §3.5). */
+/** Slack's Block Kit limits. */
 export const SLACK_LIMITS = {
   blocksPerMessage: 50,
   sectionText: 3000,
@@ -362,7 +362,7 @@ export function reminderText(input: ApprovalCardInput, expiresAt: string): strin
   );
 }
 
-/** The modal Reject opens (DESIGN §6): the reason goes back to the model, which re-plans. */
+/** The modal Reject opens: the reason goes back to the model, which re-plans. */
 export function rejectModal(approvalId: string, summary: string): View {
   if (approvalId.length === 0 || approvalId.length > SLACK_LIMITS.privateMetadata) {
     throw new Error(

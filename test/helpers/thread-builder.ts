@@ -23,7 +23,7 @@ export const MERGE_SHA = "0123456789abcdef0123456789abcdef01234567";
 export const PREVIOUS_SHA = "89abcdef0123456789abcdef0123456789abcdef";
 export const START = "2026-11-24T12:00:00.000Z";
 
-/** The example of DESIGN §6: backend and frontend, staging then production (approval required). */
+/** The example config: backend and frontend, staging then production (approval required). */
 export const SAMPLE_CONFIG_YAML = CONFIG_YAML;
 
 export function sampleConfig(yaml: string = SAMPLE_CONFIG_YAML): RepoConfig {

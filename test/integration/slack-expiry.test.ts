@@ -4,7 +4,7 @@ import { CONFIG_YAML } from "../helpers/github-mocks.js";
 import { mockSlack, startAppServer, untilApprovalCard, type AppServer } from "../helpers/app-server.js";
 
 /**
- * Approvals expire (DESIGN §5): a reminder goes out as a reply under the card a quarter of the
+ * Approvals expire: a reminder goes out as a reply under the card a quarter of the
  * approval's life before it expires (at most an hour before), once; on expiry the card is updated and
  * the decider is asked what to do next. Time is the test's clock, moved with `app.advance`.
  */

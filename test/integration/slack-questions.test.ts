@@ -15,7 +15,7 @@ import { mockSlack, slackEventBody, startAppServer, type AppServer } from "../he
 import { TEST_DECISION_META } from "../helpers/thread-builder.js";
 
 /**
- * Contacting humans with a tool call (DESIGN §5): a decider's `ask_human` is posted to Slack, and a
+ * Contacting humans with a tool call: a decider's `ask_human` is posted to Slack, and a
  * person's reply in that question's Slack thread (Events API `message`) is the answer the thread
  * continues with.
  */

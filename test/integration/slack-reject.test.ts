@@ -15,7 +15,7 @@ import {
 import { TEST_DECISION_META } from "../helpers/thread-builder.js";
 
 /**
- * Rejecting in Slack (DESIGN §1 step 8, §6): Reject opens a modal for a reason; the reason is recorded
+ * Rejecting in Slack: Reject opens a modal for a reason; the reason is recorded
  * with who rejected, the card is updated in place, and the next decision reads the reason.
  */
 

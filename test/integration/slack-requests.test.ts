@@ -24,7 +24,7 @@ import {
 } from "../helpers/app-server.js";
 
 /**
- * Trigger from anywhere (DESIGN §1): a mention of deploybot or `/deploybot <words>` in the channel a
+ * Trigger from anywhere: a mention of deploybot or `/deploybot <words>` in the channel a
  * repository uses starts the same kind of thread a merge does. It deploys the tip of the deploy
  * branch; the rules decider reads the words, and the policy judges what it proposes.
  */

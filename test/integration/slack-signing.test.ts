@@ -9,7 +9,7 @@ import {
 } from "../helpers/app-server.js";
 
 /**
- * Every Slack request is verified before it is parsed (DESIGN §5): through the real server, a request
+ * Every Slack request is verified before it is parsed: through the real server, a request
  * that fails verification or is not what the endpoint takes is answered with an error and stores nothing.
  */
 

@@ -114,7 +114,7 @@ describe("escaping and cutting text", () => {
 });
 
 describe("the approval card", () => {
-  it("has exactly two buttons, with the DESIGN §6 action ids and only the approval id as value", () => {
+  it("has exactly two buttons, with the contract's action ids and only the approval id as value", () => {
     const card = approvalCard(cardInput());
     const actions = card.blocks.filter((block) => block.type === "actions");
     expect(actions).toHaveLength(1);
@@ -292,7 +292,7 @@ describe("the reminder", () => {
 });
 
 describe("the reject modal", () => {
-  it("matches the DESIGN §6 contract exactly", () => {
+  it("matches the Slack interface contract exactly", () => {
     expect(rejectModal("apr_01JD8Z6W3K", "Deploy backend `a1b2c3d` to production <!channel>")).toEqual({
       type: "modal",
       callback_id: "deploybot.reject",
