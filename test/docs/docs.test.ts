@@ -68,6 +68,12 @@ describe("the docs", () => {
     expect(documented.sort()).toEqual(Object.keys(EnvSchema.shape).sort());
   });
 
+  it("and .env.example name every variable deploybot reads", () => {
+    const example = read(".env.example");
+    for (const name of Object.keys(EnvSchema.shape))
+      expect(example, name).toMatch(new RegExp(`^# ${name}=`, "m"));
+  });
+
   it("quote the start-up error deploybot prints for a bad environment", () => {
     let message = "";
     try {
