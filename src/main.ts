@@ -11,6 +11,7 @@ import { apiRoutes } from "./http/api-routes.js";
 import { dashboardRoutes } from "./http/dashboard-routes.js";
 import { metricsRoute } from "./http/metrics-route.js";
 import { countingFetch, instrumentSlack, instrumentStore } from "./metrics/instrument.js";
+import { openInboxAgeReader } from "./metrics/inbox-age.js";
 import { createMetrics } from "./metrics/metrics.js";
 import { DeliveryThreads } from "./pipeline/entry-thread.js";
 import { slackRoutes } from "./http/slack-routes.js";
@@ -69,6 +70,7 @@ async function main(): Promise<void> {
     onClaim: (entry) => deliveries.remember(entry),
     onObserveError: (error) => log.warn({}, `metrics: could not observe appended events: ${String(error)}`),
   });
+  metrics.observeStore(store, openInboxAgeReader(settings.databaseUrl));
   const decider = buildDecider(settings, countingFetch("model", metrics));
   const clock = () => new Date();
   const slack = settings.slack.botToken

@@ -10,7 +10,7 @@ import { THREAD_STATUSES } from "../thread/events.js";
 
 export type ExternalService = "github" | "slack" | "model";
 
-/** Optional store capability: when the oldest still-queued inbox entry was received. */
+/** When the oldest still-queued inbox entry was received (ISO time), or null when none is queued. */
 export interface OldestQueuedSource {
   oldestQueuedInboxAt(): Promise<string | null>;
 }
@@ -31,7 +31,7 @@ export interface Metrics {
   readonly externalErrors: Counter<"service" | "status">;
   readonly httpRequests: Counter<"method" | "route" | "status">;
   /** Registers the gauges read from the store at scrape time (once per store). */
-  observeStore(store: Store): void;
+  observeStore(store: Store, oldestQueued?: OldestQueuedSource | null): void;
 }
 
 const SECONDS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
@@ -130,7 +130,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       labelNames: ["method", "route", "status"],
       registers,
     }),
-    observeStore(store) {
+    observeStore(store, oldestQueued) {
       if (observed.has(store)) return;
       observed.add(store);
       new Gauge({
@@ -161,15 +161,13 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
           this.set((await store.listLocks()).length);
         },
       });
-      const oldest = store as Partial<OldestQueuedSource>;
-      if (typeof oldest.oldestQueuedInboxAt === "function") {
-        const read = oldest.oldestQueuedInboxAt.bind(store);
+      if (oldestQueued) {
         new Gauge({
           name: "deploybot_inbox_oldest_queued_age_seconds",
           help: "Age of the oldest queued inbox entry (0 when none is queued).",
           registers,
           async collect() {
-            const at = await read();
+            const at = await oldestQueued.oldestQueuedInboxAt();
             this.set(at ? Math.max(0, (Date.now() - Date.parse(at)) / 1_000) : 0);
           },
         });

@@ -178,7 +178,7 @@ describe("the operations guide", () => {
     const store = new SqliteStore(":memory:");
     await store.migrate();
     const metrics = createMetrics();
-    metrics.observeStore(store);
+    metrics.observeStore(store, { oldestQueuedInboxAt: async () => null });
     const names = (await metrics.registry.getMetricsAsJSON()).map((m) => m.name);
     await store.close();
     return names;
