@@ -30,12 +30,21 @@ export function tidyLogLine(line: string): string {
     return line;
   }
   if (typeof entry !== "object" || entry === null) return line;
-  const err = entry.err as { status?: unknown } | undefined;
-  if (err && typeof err.status === "number" && err.status >= 400 && err.status < 500) {
-    entry.err = withoutStacks(err);
+  if (isClientMistake(entry.err)) {
+    entry.err = withoutStacks(entry.err);
     if (typeof entry.level === "number" && entry.level > 40) entry.level = 40;
   }
   return `${JSON.stringify(entry)}\n`;
+}
+
+/** An error with a 4xx status, or an aggregate of such errors (how the webhook middleware reports them). */
+function isClientMistake(err: unknown): err is object {
+  if (typeof err !== "object" || err === null) return false;
+  const { status, aggregateErrors } = err as { status?: unknown; aggregateErrors?: unknown };
+  if (typeof status === "number") return status >= 400 && status < 500;
+  return (
+    Array.isArray(aggregateErrors) && aggregateErrors.length > 0 && aggregateErrors.every(isClientMistake)
+  );
 }
 
 function withoutStacks(value: unknown): unknown {

@@ -35,6 +35,21 @@ describe("a log line", () => {
     expect(tidied.err.message).toBe("signature does not match");
   });
 
+  it("treats an aggregate of client mistakes as one", () => {
+    const raw = JSON.stringify({
+      level: 50,
+      name: "probot",
+      err: {
+        type: "AggregateError",
+        stack: "AggregateError: bad signature\n    at r.js:1:1",
+        aggregateErrors: [{ message: "bad signature", stack: "Error\n    at v.js:1:1", status: 400 }],
+      },
+    });
+    const tidied = tidyLogLine(raw);
+    expect(JSON.parse(tidied)).toMatchObject({ level: 40 });
+    expect(tidied).not.toContain("stack");
+  });
+
   it("keeps the stack of a server error", () => {
     const raw = JSON.stringify({
       level: 50,
