@@ -70,7 +70,10 @@ export async function ingestMerge(deps: LoopDeps, payload: PullRequestClosed): P
   };
 
   if (loaded.kind === "invalid") {
-    deps.log.warn({ repo: repoName }, `${loaded.file} is invalid: ${loaded.problems.join("; ")}`);
+    deps.log.warn(
+      { thread: thread.id, repo: repoName },
+      `${loaded.file} is invalid: ${loaded.problems.join("; ")}`,
+    );
     await deps.store.createThread(
       thread,
       [
