@@ -119,6 +119,8 @@ export function instrumentStore(
       const entry = await store.claimInbox(workerId, now, leaseMs);
       if (entry) {
         claimed.set(entry.id, entry.source);
+        // An entry whose lease lapsed is finished elsewhere: keep the map bounded.
+        if (claimed.size > 10_000) claimed.delete(claimed.keys().next().value!);
         hooks.onClaim?.(entry);
         if (entry.attempts <= 1)
           metrics.inboxWait.observe({ source: entry.source }, seconds(entry.receivedAt, now.toISOString()));
