@@ -66,9 +66,10 @@ async function main(): Promise<void> {
     );
   }
   const deliveries = new DeliveryThreads();
-  const store = instrumentStore(await openStore(settings.databaseUrl), metrics, {
-    onClaim: (entry) => deliveries.remember(entry),
-    onObserveError: (error) => log.warn({}, `metrics: could not observe appended events: ${String(error)}`),
+  const plainStore = await openStore(settings.databaseUrl);
+  const store = instrumentStore(plainStore, metrics, {
+    onClaim: (entry) => deliveries.remember(entry, plainStore),
+    onObserveError: (error) => log.warn({}, `metrics: could not observe the store: ${String(error)}`),
   });
   metrics.observeStore(store, openInboxAgeReader(settings.databaseUrl));
   const decider = buildDecider(settings, countingFetch("model", metrics));

@@ -102,7 +102,10 @@ export function observeEvents(
 export function instrumentStore(
   store: Store,
   metrics: Metrics,
-  hooks: { onClaim?: (entry: InboxEntry) => void; onObserveError?: (error: unknown) => void } = {},
+  hooks: {
+    onClaim?: (entry: InboxEntry) => void | Promise<void>;
+    onObserveError?: (error: unknown) => void;
+  } = {},
 ): Store {
   const claimed = new Map<number, InboxSource>();
   const handled = (id: number, outcome: string) => {
@@ -121,7 +124,7 @@ export function instrumentStore(
         claimed.set(entry.id, entry.source);
         // An entry whose lease lapsed is finished elsewhere: keep the map bounded.
         if (claimed.size > 10_000) claimed.delete(claimed.keys().next().value!);
-        hooks.onClaim?.(entry);
+        await Promise.resolve(hooks.onClaim?.(entry)).catch(hooks.onObserveError ?? (() => {}));
         if (entry.attempts <= 1)
           metrics.inboxWait.observe({ source: entry.source }, seconds(entry.receivedAt, now.toISOString()));
       }

@@ -1,5 +1,5 @@
 import type { Log } from "../log.js";
-import type { InboxEntry } from "../store/store.js";
+import type { InboxEntry, Store } from "../store/store.js";
 import { threadIdForMerge } from "./ingest.js";
 
 /**
@@ -31,6 +31,19 @@ export function threadIdOfEntry(entry: Pick<InboxEntry, "kind" | "payload">): st
   return null;
 }
 
+/** The thread of the deployment a workflow run or a deployment status is about, if deploybot made it. */
+async function threadOfDeployment(
+  entry: Pick<InboxEntry, "kind" | "payload">,
+  deployments: Pick<Store, "getDeployment" | "getDeploymentByRun">,
+): Promise<string | null> {
+  const payload = (entry.payload ?? {}) as Record<string, { id?: unknown } | undefined>;
+  if (entry.kind.startsWith("workflow_run.") && typeof payload.workflow_run?.id === "number")
+    return (await deployments.getDeploymentByRun(payload.workflow_run.id))?.threadId ?? null;
+  if (entry.kind.startsWith("deployment_status.") && typeof payload.deployment?.id === "number")
+    return (await deployments.getDeployment(payload.deployment.id))?.threadId ?? null;
+  return null;
+}
+
 /**
  * Remembers the thread of recently claimed inbox entries, so that a log line about a delivery
  * (`{ delivery }`) also names its thread (`{ thread }`).
@@ -39,8 +52,16 @@ export class DeliveryThreads {
   readonly #threads = new Map<string, string>();
   constructor(private readonly capacity = 1_000) {}
 
-  remember(entry: Pick<InboxEntry, "deliveryId" | "kind" | "payload">): void {
-    const threadId = threadIdOfEntry(entry);
+  /**
+   * Remembers the entry's thread: from its payload, or else, for a workflow run or a deployment
+   * status, from the deployment deploybot recorded (when `deployments` is given).
+   */
+  async remember(
+    entry: Pick<InboxEntry, "deliveryId" | "kind" | "payload">,
+    deployments?: Pick<Store, "getDeployment" | "getDeploymentByRun">,
+  ): Promise<void> {
+    const threadId =
+      threadIdOfEntry(entry) ?? (deployments ? await threadOfDeployment(entry, deployments) : null);
     if (!threadId) return;
     this.#threads.delete(entry.deliveryId);
     this.#threads.set(entry.deliveryId, threadId);
