@@ -12,9 +12,9 @@ import { HttpError, mediaType, pathOf, readBody, sendJson } from "./body.js";
 
 /**
  * The REST API (`/api/v1`, described by `/api/v1/openapi.json`, generated from ./api-schemas.ts):
- * read threads, launch one from words,
- * pause, resume, cancel, answer. Every call carries a bearer token from DEPLOYBOT_API_TOKENS; reads
- * answer from the store, and every change goes through the inbox like a webhook (202 Accepted).
+ * read threads, launch one from words, pause, resume, cancel, answer. Every call carries a bearer
+ * token from DEPLOYBOT_API_TOKENS; reads answer from the store, and every change goes through the
+ * inbox like a webhook (202 Accepted).
  */
 
 export interface ApiRouteDeps {
