@@ -3,6 +3,7 @@ import { DockerfileParser, type Instruction } from "dockerfile-ast";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { z } from "zod";
+import { EnvSchema } from "../../src/config/env.js";
 
 /**
  * The container files are checked without a Docker engine: `npm run lint` runs dclint (the compose
@@ -111,6 +112,13 @@ describe("the compose file", () => {
     expect(proxy?.volumes).toContain("./deploy/Caddyfile:/etc/caddy/Caddyfile:ro");
     expect(caddyfile).toMatch(/dynamic a deploybot 3000/);
     expect(caddyfile).toMatch(/respond \/metrics 404/);
+  });
+
+  it("sets only variables deploybot reads", () => {
+    const known = Object.keys(EnvSchema.shape);
+    for (const name of Object.keys(deploybot?.environment ?? {})) expect(known, name).toContain(name);
+    const imageEnv = argumentsOf(stagesOf("Dockerfile").at(-1)!, "ENV").join(" ");
+    for (const [, name] of imageEnv.matchAll(/\b([A-Z_]+)=/g)) expect(known, name).toContain(name);
   });
 
   it("requires the GitHub App's credentials instead of starting without them", () => {
