@@ -2,7 +2,7 @@
  * Benchmarks (run with `npm run bench`; numbers, not assertions: this machine is shared and noisy).
  *
  * 1. Webhook acknowledgement: signed merge webhooks into a real server with a SQLite file store;
- *    the time until GitHub would get its answer (DESIGN: milliseconds; GitHub allows 10 s).
+ *    the time until GitHub would get its answer (it should be milliseconds; GitHub allows 10 s).
  * 2. Thread appends: conditional appends with the derived status recomputed, per event.
  */
 import { generateKeyPairSync } from "node:crypto";

@@ -5,12 +5,17 @@ import { createApp, healthRoute } from "./app.js";
 import { createOpenAiDecider, type Decider } from "./agent/decide.js";
 import { loadPrompts } from "./agent/prompts.js";
 import { createRulesDecider } from "./agent/rules-decider.js";
-import { EnvError, loadProcessEnv, parseSettings, type Settings } from "./config/env.js";
-import { DeploybotOctokit } from "./github/octokit.js";
+import { EnvError, loadProcessEnv, manifestWebhookUrl, parseSettings, type Settings } from "./config/env.js";
+import { DeploybotOctokit, octokitReportingErrors } from "./github/octokit.js";
 import { apiRoutes } from "./http/api-routes.js";
 import { dashboardRoutes } from "./http/dashboard-routes.js";
 import { metricsRoute } from "./http/metrics-route.js";
+import { countingFetch, instrumentSlack, instrumentStore } from "./metrics/instrument.js";
+import { openInboxAgeReader } from "./metrics/inbox-age.js";
+import { createMetrics } from "./metrics/metrics.js";
+import { DeliveryThreads } from "./pipeline/entry-thread.js";
 import { slackRoutes } from "./http/slack-routes.js";
+import { tidyDestination } from "./log.js";
 import { startHttpServer, WEBHOOK_PATH } from "./http/server.js";
 import { createSlackClient } from "./slack/client.js";
 import { openStore } from "./store/open-store.js";
@@ -18,7 +23,7 @@ import { startWorker, type RunningWorker } from "./worker.js";
 
 /** Process entry: read settings, build collaborators, start the server and the worker. */
 
-function buildDecider(settings: Settings): Decider {
+function buildDecider(settings: Settings, modelFetch: typeof fetch): Decider {
   if (settings.decider === "rules") return createRulesDecider();
   return createOpenAiDecider({
     apiKey: settings.openai.apiKey!,
@@ -27,6 +32,7 @@ function buildDecider(settings: Settings): Decider {
     timeoutMs: 60_000,
     maxRetries: 2,
     prompts: loadPrompts(),
+    fetch: modelFetch,
   });
 }
 
@@ -43,49 +49,68 @@ async function main(): Promise<void> {
 
   if (!settings.appId || !hasPrivateKey(settings)) {
     // Probot's setup flow registers the GitHub App from app.yml and writes its credentials to .env.
-    await run(() => {}, { env });
+    const setup = await run(() => {}, { env });
+    const host = ["0.0.0.0", "::"].includes(settings.host) ? "localhost" : settings.host;
+    manifestWebhookUrl(`http://${host}:${setup.port}${WEBHOOK_PATH}`);
     return;
   }
 
-  const log = pino({ level: settings.logLevel, base: { name: "deploybot" } });
+  // One `name` per line: Probot names its own children (probot, github, ...) under the root logger,
+  // and tidyDestination keeps the innermost name where pino would repeat the key.
+  const rootLog = pino({ level: settings.logLevel }, tidyDestination());
+  const log = rootLog.child({ name: "deploybot" });
+  const metrics = createMetrics();
   if (!settings.webhookSecret) {
     log.warn(
       "WEBHOOK_SECRET is not set: webhooks are checked against Probot's development secret. Set it to the GitHub App's webhook secret.",
     );
   }
-  const store = await openStore(settings.databaseUrl);
-  const decider = buildDecider(settings);
+  const deliveries = new DeliveryThreads();
+  const plainStore = await openStore(settings.databaseUrl);
+  const store = instrumentStore(plainStore, metrics, {
+    onClaim: (entry) => deliveries.remember(entry, plainStore),
+    onObserveError: (error) => log.warn({}, `metrics: could not observe the store: ${String(error)}`),
+  });
+  metrics.observeStore(store, openInboxAgeReader(settings.databaseUrl));
+  const decider = buildDecider(settings, countingFetch("model", metrics));
   const clock = () => new Date();
   const slack = settings.slack.botToken
-    ? createSlackClient({ token: settings.slack.botToken, apiUrl: settings.slack.apiUrl })
+    ? instrumentSlack(
+        createSlackClient({ token: settings.slack.botToken, apiUrl: settings.slack.apiUrl }),
+        metrics,
+      )
     : null;
   const githubUrl = settings.gheHost
     ? `${settings.gheProtocol ?? "https"}://${settings.gheHost}`
     : "https://github.com";
-  const probot = createProbot({ env, overrides: { log, Octokit: DeploybotOctokit } });
+  const Octokit = octokitReportingErrors(DeploybotOctokit, (status) =>
+    metrics.externalErrors.inc({ service: "github", status }),
+  );
+  const probot = createProbot({ env, overrides: { log: rootLog, Octokit } });
   let worker: RunningWorker | undefined;
 
   const server = await startHttpServer({
     probot,
     host: settings.host,
     port: settings.port,
-    log,
+    log: rootLog.child({ name: "http" }),
+    metrics,
     app: createApp({
       store,
       clock,
-      routes: (app) => [
+      routes: () => [
         healthRoute(store),
-        metricsRoute(store),
+        metricsRoute(store, metrics),
         dashboardRoutes({ store, tokens: settings.apiTokens }),
-        apiRoutes({ store, clock, tokens: settings.apiTokens, log: app.log }),
-        slackRoutes({ store, clock, signingSecret: settings.slack.signingSecret, slack, log: app.log }),
+        apiRoutes({ store, clock, tokens: settings.apiTokens, log }),
+        slackRoutes({ store, clock, signingSecret: settings.slack.signingSecret, slack, log }),
       ],
       onReady: (app) => {
         worker = startWorker({
           store,
           decider,
           clock,
-          log: app.log,
+          log: deliveries.annotate(log),
           octokitFor: (installationId) => app.auth(installationId),
           appId: Number(settings.appId),
           pollMs: settings.workerPollMs,

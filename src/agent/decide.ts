@@ -77,7 +77,7 @@ export interface OpenAiDeciderOptions {
   maxRetries?: number;
   prompts: { system: string; hash: string };
   clock?: () => number;
-  /** The fetch the SDK calls with (default: the global one); evals wrap it to record answers. */
+  /** The HTTP client for the model's server (default: the global fetch); metrics count its errors, evals record its answers. */
   fetch?: typeof fetch;
 }
 

@@ -8,6 +8,7 @@ import {
   GitHubStepError,
   setDeploymentStatus,
 } from "../github/deployments.js";
+import { statusOf } from "../github/errors.js";
 import { repoRefOf, type Octokit } from "../github/repository.js";
 import type { Log } from "../log.js";
 import { newEvent, type EventOf, type NewEvent, type Thread } from "../thread/events.js";
@@ -107,10 +108,7 @@ export async function advanceThread(deps: LoopDeps, threadId: string): Promise<v
 function githubOutage(error: unknown): boolean {
   if (error instanceof GitHubStepError) return isTransient(error);
   if (error instanceof Error && (error.name === "AbortError" || error.name === "TimeoutError")) return true;
-  const status =
-    typeof error === "object" && error !== null && "status" in error && typeof error.status === "number"
-      ? error.status
-      : undefined;
+  const status = statusOf(error);
   return status !== undefined && (status >= 500 || status === 429);
 }
 

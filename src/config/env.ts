@@ -195,3 +195,14 @@ export function secretValues(settings: Settings): string[] {
     ...settings.apiTokens.keys(),
   ].filter((value): value is string => typeof value === "string" && value.length >= 8);
 }
+
+/**
+ * Probot's setup page builds the app manifest's webhook URL from WEBHOOK_PROXY_URL when it is set
+ * (the smee.io channel it creates for development) and otherwise from the page's own address plus
+ * `/`, where nothing answers. When no channel exists once setup mode is up, point the manifest at
+ * deploybot's webhook route instead. Returns the URL the manifest will carry.
+ */
+export function manifestWebhookUrl(webhookRouteUrl: string): string {
+  if (!process.env.WEBHOOK_PROXY_URL) process.env.WEBHOOK_PROXY_URL = webhookRouteUrl;
+  return process.env.WEBHOOK_PROXY_URL;
+}

@@ -45,6 +45,11 @@ export const EnvironmentConfig = z.strictObject({
 
 export const RepoConfigSchema = z
   .strictObject({
+    /**
+     * Shared defaults: another repository of the owner (`.github`), `owner/repo`, or
+     * `owner/repo:path.yml`. Its top-level keys apply where this file does not set them.
+     */
+    _extends: z.string().min(1).optional(),
     branch: z.string().min(1).default("main"),
     components: z
       .record(z.string(), ComponentConfig)
@@ -123,6 +128,29 @@ function fieldPath(path: readonly PropertyKey[]): string {
     .join("");
 }
 
+/**
+ * Validates a config object. `fileOf` names the file a top-level key came from when the config was
+ * merged from several files (`_extends`); a problem in another file than `file` says which.
+ */
+export function validateRepoConfig(
+  raw: unknown,
+  file = REPO_CONFIG_PATH,
+  fileOf: (key: string) => string = () => file,
+): RepoConfig {
+  const result = RepoConfigSchema.safeParse(raw ?? {});
+  if (!result.success) {
+    throw new RepoConfigError(
+      file,
+      result.error.issues.map((issue) => {
+        const origin = typeof issue.path[0] === "string" ? fileOf(issue.path[0]) : file;
+        const problem = `${fieldPath(issue.path)}: ${issue.message}`;
+        return origin === file ? problem : `${problem} (set in ${origin})`;
+      }),
+    );
+  }
+  return result.data;
+}
+
 /** Parses the text of `.github/deploybot.yml`; every problem names the file and the field. */
 export function parseRepoConfig(text: string, file = REPO_CONFIG_PATH): RepoConfig {
   let raw: unknown;
@@ -132,14 +160,7 @@ export function parseRepoConfig(text: string, file = REPO_CONFIG_PATH): RepoConf
     const message = error instanceof YAMLParseError ? error.message.split("\n")[0] : String(error);
     throw new RepoConfigError(file, [`not valid YAML: ${message}`]);
   }
-  const result = RepoConfigSchema.safeParse(raw ?? {});
-  if (!result.success) {
-    throw new RepoConfigError(
-      file,
-      result.error.issues.map((issue) => `${fieldPath(issue.path)}: ${issue.message}`),
-    );
-  }
-  return result.data;
+  return validateRepoConfig(raw, file);
 }
 
 /**

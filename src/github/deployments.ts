@@ -1,3 +1,4 @@
+import { statusOf } from "./errors.js";
 import { z } from "zod";
 import type { RepoConfig } from "../config/repo-config.js";
 import type { Octokit, RepoRef } from "./repository.js";
@@ -57,10 +58,7 @@ export class GitHubStepError extends Error {
 }
 
 function compactGitHubError(action: string, error: unknown): GitHubStepError {
-  const status =
-    typeof error === "object" && error !== null && "status" in error && typeof error.status === "number"
-      ? error.status
-      : undefined;
+  const status = statusOf(error);
   const message = error instanceof Error ? error.message.split("\n")[0]!.slice(0, 200) : String(error);
   return new GitHubStepError(`${action} failed${status ? ` (HTTP ${status})` : ""}: ${message}`, status);
 }

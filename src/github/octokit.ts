@@ -18,3 +18,17 @@ export function octokitWithTimeout(timeoutMs: number) {
 }
 
 export const DeploybotOctokit = octokitWithTimeout(GITHUB_REQUEST_TIMEOUT_MS);
+
+/**
+ * The same Octokit, telling `onError` the status of every GitHub call that finally failed (after
+ * the retry plugin gave up): its HTTP status, or `network` when no answer came.
+ */
+export function octokitReportingErrors(Base: typeof ProbotOctokit, onError: (status: string) => void) {
+  return Base.plugin((octokit) => {
+    octokit.hook.error("request", (error) => {
+      const status = (error as { status?: unknown }).status;
+      onError(typeof status === "number" && status > 0 ? String(status) : "network");
+      throw error;
+    });
+  }) as typeof ProbotOctokit;
+}

@@ -1,4 +1,5 @@
 import { NO_BLIND_RETRY } from "./deployments.js";
+import { statusOf } from "./errors.js";
 import type { Octokit, RepoRef } from "./repository.js";
 
 /**
@@ -20,12 +21,6 @@ export type PrCommentResult =
 
 /** Statuses that say "this will not work however often it is tried" (no permission, no such PR). */
 const REFUSALS = new Set([401, 403, 404, 410, 422]);
-
-function statusOf(error: unknown): number | undefined {
-  return typeof error === "object" && error !== null && "status" in error && typeof error.status === "number"
-    ? error.status
-    : undefined;
-}
 
 async function findByMarker(octokit: Octokit, ref: RepoRef, number: number, marker: string) {
   for (let page = 1; page <= 5; page++) {

@@ -1,9 +1,9 @@
+import { statusOf } from "./errors.js";
 import type { ProbotOctokit } from "probot";
-import { parse as parseYaml } from "yaml";
 import {
-  parseRepoConfig,
   REPO_CONFIG_PATH,
   RepoConfigError,
+  validateRepoConfig,
   type RepoConfig,
 } from "../config/repo-config.js";
 import type { EventDataOf } from "../thread/events.js";
@@ -22,46 +22,83 @@ export function repoRefOf(fullName: string): RepoRef {
 
 export type LoadedConfig =
   | { kind: "missing" }
-  | { kind: "invalid"; problems: string[] }
-  | { kind: "ok"; config: RepoConfig; source: Record<string, unknown>; defaultBranch: string };
+  | { kind: "invalid"; file: string; problems: string[] }
+  | {
+      kind: "ok";
+      config: RepoConfig;
+      /** The merged settings, as written (before defaults). */
+      source: Record<string, unknown>;
+      defaultBranch: string;
+      /** The files read, the repository's own first: `owner/repo:.github/deploybot.yml`. */
+      files: string[];
+    };
 
-function statusOf(error: unknown): number | undefined {
-  return typeof error === "object" && error !== null && "status" in error && typeof error.status === "number"
-    ? error.status
-    : undefined;
+type ConfigObject = Record<string, unknown>;
+
+/** Errors of Probot's config loader (bad YAML, a bad `_extends`, recursion) start with this. */
+const CONFIG_LOADER_PREFIX = "[@probot/octokit-plugin-config]";
+
+function fileLabel(file: { owner: string; repo: string; path: string }): string {
+  return `${file.owner}/${file.repo}:${file.path}`;
 }
 
-/** The body of a `format: raw` response: GitHub sends text/plain, which octokit may hand over as bytes. */
-function rawText(data: unknown): string {
-  if (typeof data === "string") return data;
-  if (data instanceof ArrayBuffer) return new TextDecoder().decode(data);
-  if (ArrayBuffer.isView(data))
-    return Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("utf8");
-  throw new Error(`unexpected response for ${REPO_CONFIG_PATH}: ${typeof data}`);
+/** A file's top-level keys replace those of the files it extends, whole (no deep merge of lists). */
+function mergeTopLevel(configs: ConfigObject[]): ConfigObject {
+  return Object.assign({}, ...configs) as ConfigObject;
 }
 
-/** `.github/deploybot.yml` from the default branch; a missing file is not an error, an invalid one is. */
+/**
+ * `.github/deploybot.yml`, read from the default branch with Probot's config loader: when the
+ * repository has no such file, the owner's `.github` repository's file applies, and `_extends`
+ * (`.github`, `other-repo`, `owner/repo:path.yml`) merges shared defaults under the file's own keys.
+ * The merged result is validated; a problem names the field and the file it came from. A missing
+ * file everywhere is not an error.
+ */
 export async function loadRepoConfig(octokit: Octokit, ref: RepoRef): Promise<LoadedConfig> {
   const { data: repository } = await octokit.rest.repos.get(ref);
-  let text: string;
+  const ownFile = fileLabel({ ...ref, path: REPO_CONFIG_PATH });
+  let result: Awaited<ReturnType<Octokit["config"]["get"]>>;
   try {
-    const response = await octokit.rest.repos.getContent({
+    result = await octokit.config.get<ConfigObject>({
       ...ref,
       path: REPO_CONFIG_PATH,
-      ref: repository.default_branch,
-      mediaType: { format: "raw" },
+      branch: repository.default_branch,
+      defaults: (configs) => mergeTopLevel(configs as ConfigObject[]),
     });
-    text = rawText(response.data as unknown);
   } catch (error) {
-    if (statusOf(error) === 404) return { kind: "missing" };
+    if (error instanceof Error && error.message.startsWith(CONFIG_LOADER_PREFIX)) {
+      const cause = error.cause instanceof Error ? `: ${error.cause.message.split("\n")[0]}` : "";
+      return {
+        kind: "invalid",
+        file: ownFile,
+        problems: [`${error.message.slice(CONFIG_LOADER_PREFIX.length).trim()}${cause}`],
+      };
+    }
     throw error;
   }
+  const found = result.files.filter(
+    (file): file is typeof file & { config: ConfigObject } =>
+      typeof file.config === "object" && file.config !== null,
+  );
+  if (found.length === 0) return { kind: "missing" };
+  const source = result.config as ConfigObject;
+  const mainFile = fileLabel(found[0]!);
+  const fileOf = (key: string) => {
+    const origin = found.find((file) => key in file.config);
+    return origin ? fileLabel(origin) : mainFile;
+  };
   try {
-    const config = parseRepoConfig(text);
-    const source = parseYaml(text) as Record<string, unknown>;
-    return { kind: "ok", config, source, defaultBranch: repository.default_branch };
+    const config = validateRepoConfig(source, mainFile, fileOf);
+    return {
+      kind: "ok",
+      config,
+      source,
+      defaultBranch: repository.default_branch,
+      files: found.map(fileLabel),
+    };
   } catch (error) {
-    if (error instanceof RepoConfigError) return { kind: "invalid", problems: error.problems.slice(0, 20) };
+    if (error instanceof RepoConfigError)
+      return { kind: "invalid", file: error.file, problems: error.problems.slice(0, 20) };
     throw error;
   }
 }

@@ -7,6 +7,7 @@ import type { Store } from "../store/store.js";
 import { THREAD_STATUSES, type ThreadStatus } from "../thread/events.js";
 import { renderMarkdown } from "../thread/render.js";
 import { deriveState } from "../thread/state.js";
+import { AnswerBody, ControlBody, LaunchBody, MAX_API_BODY_BYTES, openApiDocument } from "./api-schemas.js";
 import { decodePathSegment, HttpError, mediaType, pathOf, readBody, sendJson } from "./body.js";
 import {
   idempotencyKeyOf,
@@ -19,10 +20,10 @@ import {
 } from "./idempotency.js";
 
 /**
- * The REST API (`/api/v1`, described in docs/openapi.yaml): read threads, launch one from words,
- * pause, resume, cancel, answer. Every call carries a bearer token from DEPLOYBOT_API_TOKENS; reads
- * answer from the store, and every change goes through the inbox like a webhook (202 Accepted),
- * once per `Idempotency-Key` (see idempotency.ts).
+ * The REST API (`/api/v1`, described by `/api/v1/openapi.json`, generated from ./api-schemas.ts):
+ * read threads, launch one from words, pause, resume, cancel, answer. Every call carries a bearer
+ * token from DEPLOYBOT_API_TOKENS; reads answer from the store, and every change goes through the
+ * inbox like a webhook (202 Accepted), once per `Idempotency-Key` (see idempotency.ts).
  */
 
 export interface ApiRouteDeps {
@@ -34,14 +35,6 @@ export interface ApiRouteDeps {
 }
 
 const PREFIX = "/api/v1/";
-const MAX_API_BODY = 64 * 1024;
-
-export const LaunchBody = z.strictObject({
-  repo: z.string().regex(/^[\w.-]+\/[\w.-]+$/, "expected owner/name"),
-  text: z.string().trim().min(1).max(2_000),
-});
-export const ControlBody = z.strictObject({ reason: z.string().trim().max(500).optional() });
-export const AnswerBody = z.strictObject({ answer: z.string().trim().min(1).max(2_000) });
 
 /** The thread a launch creates: known before the worker runs, so the caller can follow it. */
 export function threadIdForLaunch(deliveryId: string): string {
@@ -62,7 +55,7 @@ function authenticate(req: IncomingMessage, tokens: ReadonlyMap<string, string>)
 }
 
 async function jsonBody<T>(req: IncomingMessage, schema: z.ZodType<T>): Promise<T> {
-  const raw = await readBody(req, MAX_API_BODY);
+  const raw = await readBody(req, MAX_API_BODY_BYTES);
   if (raw.length === 0) return schema.parse({});
   if (mediaType(req) !== "application/json") throw new HttpError(415, "expected application/json");
   let value: unknown;
@@ -83,6 +76,10 @@ export function apiRoutes(deps: ApiRouteDeps): RouteHandler {
   return async (req, res) => {
     const path = pathOf(req);
     if (!path.startsWith(PREFIX)) return false;
+    if (path === `${PREFIX}openapi.json` && req.method === "GET") {
+      sendJson(res, 200, openApiDocument());
+      return true;
+    }
     try {
       const client = authenticate(req, deps.tokens);
       const parts = path.slice(PREFIX.length).split("/").map(decodePathSegment);

@@ -1,13 +1,15 @@
 import type { RouteHandler } from "../app.js";
+import { createMetrics, type Metrics } from "../metrics/metrics.js";
 import type { Store } from "../store/store.js";
-import { THREAD_STATUSES } from "../thread/events.js";
 import { pathOf } from "./body.js";
 
 /**
- * `GET /metrics`, in Prometheus' text format: threads by status, the inbox, running deploys (held
- * locks), and the process. Read from the store at each scrape, so every replica reports the same.
+ * `GET /metrics`, in Prometheus' text format, from the process's metrics registry (prom-client):
+ * Node's default process metrics, what this replica counted, and gauges read from the store at
+ * each scrape.
  */
-export function metricsRoute(store: Store): RouteHandler {
+export function metricsRoute(store: Store, metrics: Metrics = createMetrics()): RouteHandler {
+  metrics.observeStore(store);
   return async (req, res) => {
     if (pathOf(req) !== "/metrics") return false;
     if (req.method !== "GET") {
@@ -15,33 +17,9 @@ export function metricsRoute(store: Store): RouteHandler {
       res.end("use GET\n");
       return true;
     }
-    const [threads, inbox, locks] = await Promise.all([
-      store.threadCounts(),
-      store.inboxCounts(),
-      store.listLocks(),
-    ]);
-    const memory = process.memoryUsage();
-    const lines = [
-      "# HELP deploybot_threads Threads by status.",
-      "# TYPE deploybot_threads gauge",
-      ...THREAD_STATUSES.map((status) => `deploybot_threads{status="${status}"} ${threads[status] ?? 0}`),
-      "# HELP deploybot_inbox_entries Inbox entries by state (queued entries wait for the worker).",
-      "# TYPE deploybot_inbox_entries gauge",
-      ...(["queued", "done", "dead"] as const).map(
-        (state) => `deploybot_inbox_entries{state="${state}"} ${inbox[state]}`,
-      ),
-      "# HELP deploybot_running_deploys Deploys holding a lock (one per repository, component and environment).",
-      "# TYPE deploybot_running_deploys gauge",
-      `deploybot_running_deploys ${locks.length}`,
-      "# HELP process_resident_memory_bytes Resident memory size in bytes.",
-      "# TYPE process_resident_memory_bytes gauge",
-      `process_resident_memory_bytes ${memory.rss}`,
-      "# HELP process_uptime_seconds Seconds since the process started.",
-      "# TYPE process_uptime_seconds gauge",
-      `process_uptime_seconds ${Math.round(process.uptime())}`,
-    ];
-    res.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
-    res.end(`${lines.join("\n")}\n`);
+    const text = await metrics.registry.metrics();
+    res.writeHead(200, { "content-type": metrics.registry.contentType });
+    res.end(text);
     return true;
   };
 }

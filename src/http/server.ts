@@ -9,6 +9,8 @@ import { createNodeMiddleware, type ApplicationFunction, type Probot } from "pro
 import { HANDLED_EVENTS } from "../app.js";
 import type { Log } from "../log.js";
 import { WebhookEnvelope } from "../github/webhooks.js";
+import type { Metrics } from "../metrics/metrics.js";
+import { logAccess } from "./access-log.js";
 import { HttpError, jsonDepthExceeds, mediaType, pathOf, readBody, sendJson } from "./body.js";
 
 /**
@@ -101,6 +103,7 @@ export async function startHttpServer(options: {
   host: string;
   port: number;
   log: Log;
+  metrics?: Metrics;
 }): Promise<StartedServer> {
   const middleware = await createNodeMiddleware(options.app, {
     probot: options.probot,
@@ -111,6 +114,7 @@ export async function startHttpServer(options: {
   const webhooks = options.probot.webhooks;
   const verify: VerifySignature = (payload, signature) => webhooks.verify(payload, signature);
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    logAccess(req, res, options.log, options.metrics);
     try {
       if (pathOf(req) === WEBHOOK_PATH) await guardWebhook(req, verify, options.log);
       await middleware(req, res, () =>

@@ -72,14 +72,17 @@ export async function ingestMerge(deps: LoopDeps, payload: PullRequestClosed): P
   };
 
   if (loaded.kind === "invalid") {
-    deps.log.warn({ repo: repoName }, `${REPO_CONFIG_PATH} is invalid: ${loaded.problems.join("; ")}`);
+    deps.log.warn(
+      { thread: thread.id, repo: repoName },
+      `${loaded.file} is invalid: ${loaded.problems.join("; ")}`,
+    );
     await deps.store.createThread(
       thread,
       [
         merged,
-        newEvent("config_invalid", { file: REPO_CONFIG_PATH, problems: loaded.problems }),
+        newEvent("config_invalid", { file: loaded.file, problems: loaded.problems }),
         newEvent("failed", {
-          reason: `${REPO_CONFIG_PATH} is invalid: ${loaded.problems.join("; ")}`.slice(0, 1_000),
+          reason: `${loaded.file} is invalid: ${loaded.problems.join("; ")}`.slice(0, 1_000),
         }),
       ],
       deps.clock(),

@@ -34,7 +34,7 @@ export async function startRequestThread(
       problem:
         loaded.kind === "missing"
           ? `${input.repo} has no ${REPO_CONFIG_PATH}.`
-          : `${REPO_CONFIG_PATH} of ${input.repo} is invalid: ${loaded.problems.join("; ").slice(0, 1_000)}`,
+          : `${loaded.file} is invalid: ${loaded.problems.join("; ").slice(0, 1_000)}`,
     };
   }
   const { data: branch } = await octokit.rest.repos.getBranch({ ...ref, branch: loaded.config.branch });

@@ -7,7 +7,7 @@ import type { ActionsBlock, ContextBlock, HeaderBlock, KnownBlock, SectionBlock,
  * so a 10,000-character title still yields a message Slack accepts.
  */
 
-/** Slack's Block Kit limits (techbrief §3.5). */
+/** Slack's Block Kit limits. */
 export const SLACK_LIMITS = {
   blocksPerMessage: 50,
   sectionText: 3000,

@@ -1,5 +1,5 @@
-import { describe, expect, it } from "vitest";
-import { EnvError, parseSettings } from "../../src/config/env.js";
+import { afterEach, describe, expect, it } from "vitest";
+import { EnvError, manifestWebhookUrl, parseSettings } from "../../src/config/env.js";
 
 function problemsOf(env: Record<string, string>): string[] {
   try {
@@ -70,5 +70,26 @@ describe("the process settings", () => {
 
   it("treat empty values as unset", () => {
     expect(parseSettings({ PORT: "", OPENAI_API_KEY: "" })).toMatchObject({ port: 3000, decider: "rules" });
+  });
+});
+
+describe("the app manifest of Probot's setup flow", () => {
+  const saved = process.env.WEBHOOK_PROXY_URL;
+  afterEach(() => {
+    if (saved === undefined) delete process.env.WEBHOOK_PROXY_URL;
+    else process.env.WEBHOOK_PROXY_URL = saved;
+  });
+
+  it("points the webhook at deploybot's webhook route when no smee.io channel exists", () => {
+    delete process.env.WEBHOOK_PROXY_URL;
+    expect(manifestWebhookUrl("http://localhost:3000/api/github/webhooks")).toBe(
+      "http://localhost:3000/api/github/webhooks",
+    );
+    expect(process.env.WEBHOOK_PROXY_URL).toBe("http://localhost:3000/api/github/webhooks");
+  });
+
+  it("keeps the smee.io channel that relays webhooks to this machine", () => {
+    process.env.WEBHOOK_PROXY_URL = "https://smee.io/abc123";
+    expect(manifestWebhookUrl("http://localhost:3000/api/github/webhooks")).toBe("https://smee.io/abc123");
   });
 });

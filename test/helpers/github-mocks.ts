@@ -44,9 +44,16 @@ export function mockRepoConfig(yaml: string | null, defaultBranch = "main"): noc
     .get(repoPath)
     .reply(200, { name: REPO, full_name: `${OWNER}/${REPO}`, default_branch: defaultBranch });
   const content = scope.get(`${repoPath}/contents/.github%2Fdeploybot.yml`).query({ ref: defaultBranch });
-  return yaml === null
-    ? content.reply(404, { message: "Not Found" })
-    : content.matchHeader("accept", /raw/).reply(200, yaml, { "content-type": "text/plain; charset=utf-8" });
+  if (yaml === null) {
+    // Without a file of its own, the owner's .github repository's file applies (Probot's config loader).
+    return content
+      .reply(404, { message: "Not Found" })
+      .get(`/repos/${OWNER}/.github/contents/.github%2Fdeploybot.yml`)
+      .reply(404, { message: "Not Found" });
+  }
+  return content
+    .matchHeader("accept", /raw/)
+    .reply(200, yaml, { "content-type": "text/plain; charset=utf-8" });
 }
 
 export function mockPullFiles(number: number, files: string[]): nock.Scope {

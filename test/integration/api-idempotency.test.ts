@@ -1,3 +1,4 @@
+import { openApiDocument } from "../../src/http/api-schemas.js";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -242,17 +243,13 @@ describe("a malformed Idempotency-Key", () => {
 });
 
 describe("the OpenAPI description of Idempotency-Key", () => {
-  it("documents the 422 conflict on every operation that takes the key", async () => {
-    const { parse } = await import("yaml");
-    const { readFileSync } = await import("node:fs");
-    const spec = parse(readFileSync("docs/openapi.yaml", "utf8")) as {
-      paths: Record<string, Record<string, { parameters?: { $ref?: string }[]; responses: object }>>;
+  it("documents the 422 conflict on every operation that takes the key", () => {
+    const spec = openApiDocument() as {
+      paths: Record<string, Record<string, { parameters?: { name?: string }[]; responses: object }>>;
     };
     const keyed = Object.entries(spec.paths).flatMap(([path, item]) =>
       Object.entries(item)
-        .filter(([, operation]) =>
-          (operation.parameters ?? []).some((p) => p.$ref === "#/components/parameters/IdempotencyKey"),
-        )
+        .filter(([, operation]) => (operation.parameters ?? []).some((p) => p.name === "Idempotency-Key"))
         .map(([method, operation]) => ({
           name: `${method.toUpperCase()} ${path}`,
           responses: Object.keys(operation.responses),

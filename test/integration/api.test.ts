@@ -235,30 +235,6 @@ describe("launching a thread through the REST API", () => {
   });
 });
 
-describe("the OpenAPI description", () => {
-  it("documents every route and method the API serves", async () => {
-    const { parse } = await import("yaml");
-    const { readFileSync } = await import("node:fs");
-    const spec = parse(readFileSync("docs/openapi.yaml", "utf8")) as {
-      paths: Record<string, Record<string, unknown>>;
-    };
-    const documented = Object.entries(spec.paths).flatMap(([path, item]) =>
-      Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`),
-    );
-    expect(documented.sort()).toEqual(
-      [
-        "GET /api/v1/threads",
-        "POST /api/v1/threads",
-        "GET /api/v1/threads/{id}",
-        "POST /api/v1/threads/{id}/pause",
-        "POST /api/v1/threads/{id}/resume",
-        "POST /api/v1/threads/{id}/cancel",
-        "POST /api/v1/threads/{id}/answer",
-      ].sort(),
-    );
-  });
-});
-
 describe("the metrics endpoint", () => {
   it("reports threads by status, the inbox and running deploys in Prometheus' text format", async () => {
     await mergeWaitingForStaging();

@@ -189,9 +189,11 @@ describe("a merge that deploybot does not deploy", () => {
     const thread = (await harness.store.getThread(THREAD_ID))!;
     expect(deriveState(thread.events).status).toBe("failed");
     const invalid = thread.events.find((e) => e.type === "config_invalid");
-    expect(invalid?.data).toMatchObject({ file: ".github/deploybot.yml" });
+    expect(invalid?.data).toMatchObject({ file: `${OWNER}/${REPO}:.github/deploybot.yml` });
     expect(JSON.stringify(invalid?.data)).toContain("environments[1].approvers");
-    expect(harness.log.lines.some((l) => l.startsWith("warn .github/deploybot.yml is invalid"))).toBe(true);
+    expect(
+      harness.log.lines.some((l) => l.startsWith(`warn ${OWNER}/${REPO}:.github/deploybot.yml is invalid`)),
+    ).toBe(true);
   });
 
   it("ignores a merge into a branch other than the configured one", async () => {

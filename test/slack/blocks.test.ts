@@ -321,7 +321,7 @@ describe("the reminder", () => {
 });
 
 describe("the reject modal", () => {
-  it("matches the Slack contract exactly", () => {
+  it("matches the Slack interface contract exactly", () => {
     expect(rejectModal("apr_01JD8Z6W3K", "Deploy backend `a1b2c3d` to production <!channel>")).toEqual({
       type: "modal",
       callback_id: "deploybot.reject",
