@@ -1,3 +1,4 @@
+import { z } from "zod";
 import { statusOf } from "./errors.js";
 import type { ProbotOctokit } from "probot";
 import {
@@ -160,6 +161,12 @@ export async function ciState(octokit: Octokit, ref: RepoRef, sha: string): Prom
  * Where `head` stands relative to `base` (GitHub's compare API), or null when GitHub knows one of
  * the commits no more (404: force-pushed away, or never pushed).
  */
+const ComparisonAnswer = z.object({
+  status: z.enum(["ahead", "behind", "identical", "diverged"]),
+  ahead_by: z.number().int(),
+  behind_by: z.number().int(),
+});
+
 export async function compareCommits(
   octokit: Octokit,
   ref: RepoRef,
@@ -172,7 +179,9 @@ export async function compareCommits(
       basehead: `${base}...${head}`,
       per_page: 1,
     });
-    return { base, head, status: data.status, ahead_by: data.ahead_by, behind_by: data.behind_by };
+    // An answer without a known status (a proxy, an odd server) says nothing: treated as no comparison.
+    const known = ComparisonAnswer.safeParse(data);
+    return known.success ? { base, head, ...known.data } : null;
   } catch (error) {
     if (statusOf(error) === 404) return null;
     throw error;

@@ -59,6 +59,8 @@ export interface IssueComment {
 
 export class FakeGitHub extends FakeServer {
   readonly deployments: CreatedDeployment[] = [];
+  /** The deploy branch's history: merge commit SHA -> its position (a later merge, a larger one). */
+  readonly commitOrder = new Map<string, number>();
   /** Comments on pull requests, as deploybot wrote them. */
   readonly comments: IssueComment[] = [];
   private nextCommentId = 9001;
@@ -271,8 +273,23 @@ export class FakeGitHub extends FakeServer {
         .reverse();
       return { status: 200, json: { total_count: list.length, workflow_runs: list } };
     }
-    if (method === "GET" && rest.startsWith("/compare/")) {
-      return { status: 200, json: { total_commits: 0, commits: [], files: [] } };
+    const compare = /^\/compare\/([0-9a-f]{40})\.\.\.([0-9a-f]{40})$/.exec(rest);
+    if (method === "GET" && compare) {
+      // A linear history in merge order; a commit the fake was not told of counts as the newest.
+      const position = (sha: string) => this.commitOrder.get(sha) ?? Number.MAX_SAFE_INTEGER;
+      const [base, head] = [position(compare[1]!), position(compare[2]!)];
+      const status = compare[1] === compare[2] ? "identical" : head > base ? "ahead" : "behind";
+      return {
+        status: 200,
+        json: {
+          status,
+          ahead_by: status === "ahead" ? 1 : 0,
+          behind_by: status === "behind" ? 1 : 0,
+          total_commits: status === "ahead" ? 1 : 0,
+          commits: [],
+          files: [],
+        },
+      };
     }
     return null;
   }

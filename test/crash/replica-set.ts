@@ -107,6 +107,12 @@ export class ReplicaSet {
 
   /** A signed webhook, the same delivery id to every replica. */
   async webhook(event: string, payload: unknown, deliveryId = `replicas-${randomUUID()}`): Promise<void> {
+    const merged = (payload as { pull_request?: { merge_commit_sha?: string; number?: number } })
+      .pull_request;
+    if (event === "pull_request" && merged?.merge_commit_sha && merged.number !== undefined) {
+      // Merges land on the deploy branch in the order the test sends them.
+      this.options.github.commitOrder.set(merged.merge_commit_sha, this.options.github.commitOrder.size + 1);
+    }
     await this.toAll(`${event} ${deliveryId}`, (app) => app.webhook(event, payload, deliveryId));
   }
 
