@@ -21,7 +21,7 @@ import {
 } from "./store.js";
 import { stamp, truncate } from "./rows.js";
 
-/** Numbered migrations, applied once each, in order (DESIGN §7). Same tables as the SQLite store. */
+/** Numbered migrations, applied once each, in order. Same tables as the SQLite store. */
 const MIGRATIONS: { version: number; sql: string }[] = [
   {
     version: 1,

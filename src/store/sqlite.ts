@@ -23,7 +23,7 @@ import {
 } from "./store.js";
 import { stamp, truncate } from "./rows.js";
 
-/** Numbered migrations, applied once each, in order (DESIGN §7). */
+/** Numbered migrations, applied once each, in order. */
 const MIGRATIONS: { version: number; sql: string }[] = [
   {
     version: 1,
