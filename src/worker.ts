@@ -275,6 +275,7 @@ export async function processNextEntry(deps: WorkerDeps): Promise<boolean> {
 
 /** Paused threads too: a deploy that was running when the thread was paused still times out. */
 const UNFINISHED = UNFINISHED_STATUSES;
+const SWEEP_PAGE = 100;
 
 /**
  * Moves on threads that a crash or an outage left mid-step, and lets time act on waiting ones
@@ -285,21 +286,26 @@ export async function recoverThreads(
   deps: WorkerDeps,
   isStopped: () => boolean = () => false,
 ): Promise<number> {
-  const threads = await deps.store.unownedThreads(UNFINISHED, deps.clock(), 200);
   let advanced = 0;
-  for (const thread of threads) {
-    if (isStopped()) break;
-    try {
-      await withLeases(deps, newLeases(deps), null, async (held) => {
-        await advanceThread({ ...deps, own: held.own }, thread.id);
-      });
-      advanced++;
-    } catch (error) {
-      if (error instanceof ThreadBusyError) continue; // another worker took it meanwhile
-      deps.log.warn({ thread: thread.id }, `could not resume thread yet: ${String(error)}`);
+  let after: string | undefined;
+  // Page through every unowned unfinished thread: however many wait, each is looked at every sweep.
+  for (;;) {
+    const threads = await deps.store.unownedThreads(UNFINISHED, deps.clock(), SWEEP_PAGE, after);
+    for (const thread of threads) {
+      if (isStopped()) return advanced;
+      try {
+        await withLeases(deps, newLeases(deps), null, async (held) => {
+          await advanceThread({ ...deps, own: held.own }, thread.id);
+        });
+        advanced++;
+      } catch (error) {
+        if (error instanceof ThreadBusyError) continue; // another worker took it meanwhile
+        deps.log.warn({ thread: thread.id }, `could not resume thread yet: ${String(error)}`);
+      }
     }
+    if (threads.length < SWEEP_PAGE) return advanced;
+    after = threads.at(-1)!.id;
   }
-  return advanced;
 }
 
 export interface RunningWorker {

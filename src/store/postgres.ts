@@ -516,13 +516,14 @@ export class PostgresStore implements Store {
     statuses: readonly ThreadStatus[],
     now: Date,
     limit: number,
+    after = "",
   ): Promise<ThreadSummary[]> {
     if (statuses.length === 0) return [];
     const rows = await this.rows<ThreadRow>(
       `SELECT t.* FROM threads t LEFT JOIN thread_leases l ON l.thread_id = t.id
-       WHERE t.status = ANY($1::text[]) AND (l.thread_id IS NULL OR l.lease_until <= $2)
-       ORDER BY t.updated_at, t.id LIMIT $3`,
-      [[...statuses], iso(now), limit],
+       WHERE t.status = ANY($1::text[]) AND (l.thread_id IS NULL OR l.lease_until <= $2) AND t.id > $3
+       ORDER BY t.id LIMIT $4`,
+      [[...statuses], iso(now), after, limit],
     );
     return rows.map(toSummary);
   }

@@ -510,16 +510,17 @@ export class SqliteStore implements Store {
     statuses: readonly ThreadStatus[],
     now: Date,
     limit: number,
+    after = "",
   ): Promise<ThreadSummary[]> {
     if (statuses.length === 0) return [];
     const rows = this.db
       .prepare(
         `SELECT t.* FROM threads t LEFT JOIN thread_leases l ON l.thread_id = t.id
          WHERE t.status IN (${statuses.map(() => "?").join(", ")})
-           AND (l.thread_id IS NULL OR l.lease_until <= ?)
-         ORDER BY t.updated_at, t.id LIMIT ?`,
+           AND (l.thread_id IS NULL OR l.lease_until <= ?) AND t.id > ?
+         ORDER BY t.id LIMIT ?`,
       )
-      .all(...statuses, now.toISOString(), limit) as ThreadRow[];
+      .all(...statuses, now.toISOString(), after, limit) as ThreadRow[];
     return rows.map(toSummary);
   }
 

@@ -137,8 +137,16 @@ export interface Store {
   renewThreadLease(threadId: string, owner: string, leaseUntil: Date): Promise<boolean>;
   /** Gives the lease back, only if `owner` holds it. */
   releaseThreadLease(threadId: string, owner: string): Promise<void>;
-  /** Unfinished threads that nobody holds (no lease, or one that ran out), least recently updated first. */
-  unownedThreads(statuses: readonly ThreadStatus[], now: Date, limit: number): Promise<ThreadSummary[]>;
+  /**
+   * Threads in these statuses that nobody holds (no lease, or one that ran out), by id, `limit` at a
+   * time after the id `after` (a page cursor: a sweep reaches every thread, however many wait).
+   */
+  unownedThreads(
+    statuses: readonly ThreadStatus[],
+    now: Date,
+    limit: number,
+    after?: string,
+  ): Promise<ThreadSummary[]>;
 
   // Locks: one running deploy per repository, component and environment.
   /** Takes the lock if free (or already held by this holder); otherwise returns the current holder. */

@@ -391,6 +391,16 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         expect((await store.unownedThreads(waiting, at(4), 10)).map((t) => t.id)).toEqual(["th2"]);
         expect((await store.unownedThreads(waiting, at(13), 10)).map((t) => t.id)).toEqual(["th1", "th2"]);
       });
+
+      it("list unowned threads a page at a time, after a cursor", async () => {
+        for (const id of ["th_a", "th_b", "th_c"])
+          await store.createThread(thread(id), [ciOk(), humanNeeded()], at(0));
+        const waiting = ["waiting_for_human"] as const;
+        const first = await store.unownedThreads(waiting, at(1), 2);
+        expect(first.map((t) => t.id)).toEqual(["th_a", "th_b"]);
+        const next = await store.unownedThreads(waiting, at(1), 2, first.at(-1)!.id);
+        expect(next.map((t) => t.id)).toEqual(["th_c"]);
+      });
     });
 
     describe("references", () => {
