@@ -116,6 +116,7 @@ async function main(): Promise<void> {
           pollMs: settings.workerPollMs,
           leaseMs: settings.inboxLeaseMs,
           concurrency: settings.workerConcurrency,
+          retentionDays: settings.retentionDays,
           prComments: true,
           slack,
           githubUrl,

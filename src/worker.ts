@@ -46,6 +46,8 @@ export interface WorkerDeps extends LoopDeps {
   concurrency?: number;
   /** How often unfinished threads nobody holds are looked at (crashes, timers). */
   recoveryIntervalMs?: number;
+  /** Finished threads are deleted this many days after they ended (DEPLOYBOT_RETENTION_DAYS). */
+  retentionDays?: number;
 }
 
 const DEFAULT_LEASE_MS = 60_000;
@@ -276,6 +278,26 @@ export async function processNextEntry(deps: WorkerDeps): Promise<boolean> {
 /** Paused threads too: a deploy that was running when the thread was paused still times out. */
 const UNFINISHED = UNFINISHED_STATUSES;
 const SWEEP_PAGE = 100;
+const DAY_MS = 24 * 60 * 60_000;
+/** Delivery ids are kept this long for deduplication: GitHub Enterprise Server redelivers for 7 days. */
+const DELIVERY_RETENTION_MS = 8 * DAY_MS;
+const RETENTION_INTERVAL_MS = 60 * 60_000;
+const DEFAULT_RETENTION_DAYS = 90;
+
+/** Deletes what is kept no longer: old delivery ids and idempotency records, long-finished threads. */
+export async function pruneRetained(deps: WorkerDeps): Promise<void> {
+  const now = deps.clock().getTime();
+  const pruned = await deps.store.pruneRetained({
+    deliveriesBefore: new Date(now - DELIVERY_RETENTION_MS),
+    threadsBefore: new Date(now - (deps.retentionDays ?? DEFAULT_RETENTION_DAYS) * DAY_MS),
+  });
+  if (pruned.deliveries > 0 || pruned.threads > 0) {
+    deps.log.info(
+      {},
+      `retention: deleted ${pruned.deliveries} handled inbox entries and ${pruned.threads} finished threads`,
+    );
+  }
+}
 
 /**
  * Moves on threads that a crash or an outage left mid-step, and lets time act on waiting ones
@@ -341,6 +363,7 @@ export function startWorker(deps: WorkerDeps): RunningWorker {
   let refill = false;
   let recovery: Promise<unknown> | null = null;
   let lastRecovery = 0;
+  let lastRetention = 0;
 
   const busyPartitions = (): string[] => {
     const counts = new Map<string, number>();
@@ -393,6 +416,15 @@ export function startWorker(deps: WorkerDeps): RunningWorker {
 
   const tick = () => {
     if (stopped) return;
+    if (!recovery && Date.now() - lastRetention > RETENTION_INTERVAL_MS) {
+      lastRetention = Date.now();
+      recovery = pruneRetained(worker)
+        .catch((error: unknown) => worker.log.error({}, `retention failed: ${String(error)}`))
+        .finally(() => {
+          recovery = null;
+        });
+      return;
+    }
     if (!recovery && Date.now() - lastRecovery > recoveryIntervalMs) {
       lastRecovery = Date.now();
       recovery = recoverThreads(worker, () => stopped)

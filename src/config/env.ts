@@ -80,6 +80,10 @@ export const EnvSchema = z
       emptyToUndefined,
       z.coerce.number().int().min(1).max(64).default(4),
     ),
+    DEPLOYBOT_RETENTION_DAYS: z.preprocess(
+      emptyToUndefined,
+      z.coerce.number().int().min(1).max(36_500).default(90),
+    ),
     DEPLOYBOT_SHUTDOWN_GRACE_MS: z.preprocess(
       emptyToUndefined,
       z.coerce.number().int().min(0).max(600_000).default(10_000),
@@ -133,6 +137,8 @@ export interface Settings {
   workerConcurrency: number;
   /** On SIGTERM, how long running work may take to finish before the process exits. */
   shutdownGraceMs: number;
+  /** Finished threads are deleted this many days after they ended. */
+  retentionDays: number;
 }
 
 export class EnvError extends Error {
@@ -171,6 +177,7 @@ export function parseSettings(env: EnvInput): Settings {
     inboxLeaseMs: e.DEPLOYBOT_INBOX_LEASE_MS,
     workerConcurrency: e.DEPLOYBOT_WORKER_CONCURRENCY,
     shutdownGraceMs: e.DEPLOYBOT_SHUTDOWN_GRACE_MS,
+    retentionDays: e.DEPLOYBOT_RETENTION_DAYS,
   };
 }
 

@@ -114,6 +114,12 @@ const MIGRATIONS: { version: number; sql: string }[] = [
       ALTER TABLE inbox ADD COLUMN partition_key TEXT;
     `,
   },
+  {
+    version: 4,
+    sql: `
+      CREATE INDEX inbox_finished ON inbox (finished_at);
+    `,
+  },
 ];
 
 /** Advisory lock key serializing migrations across replicas starting together. */
@@ -325,11 +331,30 @@ export class PostgresStore implements Store {
   }
 
   async finishInbox(id: number, outcome: "done" | "dead", note: string | null, now: Date): Promise<void> {
+    // A handled entry keeps its delivery id (deduplication), not its payload; a dead one keeps both.
     await this.pool.query(
-      `UPDATE inbox SET status = $1, note = $2, leased_by = NULL, lease_until = NULL, finished_at = $3
+      `UPDATE inbox SET status = $1, note = $2, leased_by = NULL, lease_until = NULL, finished_at = $3,
+         payload = CASE WHEN $1 = 'done' THEN 'null'::jsonb ELSE payload END
        WHERE id = $4`,
       [outcome, truncate(note), iso(now), id],
     );
+  }
+
+  async pruneRetained(cutoffs: { deliveriesBefore: Date; threadsBefore: Date }) {
+    return this.tx(async (client) => {
+      const deliveries = await client.query(
+        "DELETE FROM inbox WHERE status IN ('done', 'dead') AND finished_at < $1",
+        [iso(cutoffs.deliveriesBefore)],
+      );
+      await client.query("DELETE FROM refs WHERE key LIKE 'idem:%' AND updated_at < $1", [
+        iso(cutoffs.deliveriesBefore),
+      ]);
+      const threads = await client.query(
+        "DELETE FROM threads WHERE status IN ('done', 'failed', 'cancelled') AND updated_at < $1",
+        [iso(cutoffs.threadsBefore)],
+      );
+      return { deliveries: deliveries.rowCount ?? 0, threads: threads.rowCount ?? 0 };
+    });
   }
 
   async renewInboxLease(id: number, workerId: string, leaseUntil: Date): Promise<boolean> {

@@ -116,6 +116,12 @@ const MIGRATIONS: { version: number; sql: string }[] = [
       ALTER TABLE inbox ADD COLUMN partition_key TEXT;
     `,
   },
+  {
+    version: 4,
+    sql: `
+      CREATE INDEX inbox_finished ON inbox (finished_at);
+    `,
+  },
 ];
 
 interface ThreadRow {
@@ -320,10 +326,29 @@ export class SqliteStore implements Store {
   }
 
   async finishInbox(id: number, outcome: "done" | "dead", note: string | null, now: Date): Promise<void> {
+    // A handled entry keeps its delivery id (deduplication), not its payload; a dead one keeps both.
     this.stmt(
-      `UPDATE inbox SET status = ?, note = ?, leased_by = NULL, lease_until = NULL, finished_at = ?
+      `UPDATE inbox SET status = ?, note = ?, leased_by = NULL, lease_until = NULL, finished_at = ?,
+         payload = CASE WHEN ? = 'done' THEN 'null' ELSE payload END
        WHERE id = ?`,
-    ).run(outcome, truncate(note), now.toISOString(), id);
+    ).run(outcome, truncate(note), now.toISOString(), outcome, id);
+  }
+
+  async pruneRetained(cutoffs: { deliveriesBefore: Date; threadsBefore: Date }) {
+    return this.db
+      .transaction(() => {
+        const deliveries = this.stmt(
+          "DELETE FROM inbox WHERE status IN ('done', 'dead') AND finished_at < ?",
+        ).run(cutoffs.deliveriesBefore.toISOString()).changes;
+        this.stmt("DELETE FROM refs WHERE key LIKE 'idem:%' AND updated_at < ?").run(
+          cutoffs.deliveriesBefore.toISOString(),
+        );
+        const threads = this.stmt(
+          "DELETE FROM threads WHERE status IN ('done', 'failed', 'cancelled') AND updated_at < ?",
+        ).run(cutoffs.threadsBefore.toISOString()).changes;
+        return { deliveries, threads };
+      })
+      .immediate();
   }
 
   async renewInboxLease(id: number, workerId: string, leaseUntil: Date): Promise<boolean> {

@@ -110,6 +110,15 @@ export interface Store {
   /** Gives a claimed entry back untried (its thread is busy elsewhere): due again at `retryAt`, the attempt not counted. */
   deferInbox(id: number, note: string, retryAt: Date): Promise<void>;
   inboxCounts(): Promise<Record<"queued" | "done" | "dead", number>>;
+  /**
+   * Retention: handled inbox entries finished before `deliveriesBefore` are deleted (their delivery
+   * ids no longer deduplicate), and so are idempotency records older than it; finished threads (done,
+   * failed, cancelled) last updated before `threadsBefore` are deleted with their events.
+   */
+  pruneRetained(cutoffs: { deliveriesBefore: Date; threadsBefore: Date }): Promise<{
+    deliveries: number;
+    threads: number;
+  }>;
 
   // Threads and their append-only events.
   /** Creates the thread with its first events; returns false if a thread with that id exists. */

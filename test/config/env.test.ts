@@ -23,6 +23,7 @@ describe("the process settings", () => {
       inboxLeaseMs: 60_000,
       workerConcurrency: 4,
       shutdownGraceMs: 10_000,
+      retentionDays: 90,
     });
     expect(settings.slack.apiUrl).toBe("https://slack.com/api/");
   });

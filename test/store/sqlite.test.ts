@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { openStore } from "../../src/store/open-store.js";
 import { SqliteStore } from "../../src/store/sqlite.js";
@@ -13,6 +14,31 @@ describe("SqliteStore on a file", () => {
   const dirs: string[] = [];
   afterEach(() => {
     for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("drops a handled entry's payload and keeps a dead one's, for its diagnosis", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "deploybot-store-"));
+    dirs.push(dir);
+    const path = join(dir, "deploybot.sqlite");
+    const now = new Date("2025-01-01T00:00:00.000Z");
+    const store = new SqliteStore(path);
+    await store.migrate();
+    for (const id of ["handled", "dead"]) {
+      await store.enqueue(
+        { deliveryId: id, source: "github", kind: "push", payload: { body: "x".repeat(1000) } },
+        now,
+      );
+      const entry = await store.claimInbox("w", now, 60_000);
+      await store.finishInbox(entry!.id, id === "handled" ? "done" : "dead", null, now);
+    }
+    await store.close();
+    const db = new Database(path, { readonly: true });
+    const rows = db.prepare("SELECT delivery_id, payload FROM inbox ORDER BY id").all();
+    db.close();
+    expect(rows).toEqual([
+      { delivery_id: "handled", payload: "null" },
+      { delivery_id: "dead", payload: JSON.stringify({ body: "x".repeat(1000) }) },
+    ]);
   });
 
   it("keeps its data across close and reopen, creating the parent directory", async () => {

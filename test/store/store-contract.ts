@@ -350,6 +350,53 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       });
     });
 
+    describe("retention", () => {
+      it("keeps handled entries' delivery ids, deduplicating, until their cutoff", async () => {
+        await store.enqueue(
+          { deliveryId: "d1", source: "github", kind: "push", payload: { big: "x" } },
+          at(0),
+        );
+        await store.enqueue(
+          { deliveryId: "d2", source: "github", kind: "push", payload: { big: "y" } },
+          at(0),
+        );
+        const first = await store.claimInbox("w", at(1), 60_000);
+        await store.finishInbox(first!.id, "done", "ok", at(2));
+        const second = await store.claimInbox("w", at(1), 60_000);
+        await store.finishInbox(second!.id, "dead", "bad", at(2));
+        expect(
+          await store.enqueue({ deliveryId: "d1", source: "github", kind: "push", payload: {} }, at(3)),
+        ).toBe(false);
+        expect(await store.pruneRetained({ deliveriesBefore: at(2), threadsBefore: at(0) })).toEqual({
+          deliveries: 0,
+          threads: 0,
+        });
+      });
+
+      it("deletes handled entries and finished threads older than their cutoffs, and nothing else", async () => {
+        await store.enqueue({ deliveryId: "old", source: "github", kind: "push", payload: {} }, at(0));
+        await store.enqueue({ deliveryId: "queued", source: "github", kind: "push", payload: {} }, at(0));
+        const old = await store.claimInbox("w", at(1), 60_000);
+        await store.finishInbox(old!.id, "done", null, at(1));
+        await store.createThread(thread("th_done"), [ciOk(), done()], at(1));
+        await store.createThread(thread("th_waiting"), [ciOk(), humanNeeded()], at(1));
+        await store.createThread(thread("th_recent"), [ciOk(), done()], at(100));
+
+        expect(await store.pruneRetained({ deliveriesBefore: at(50), threadsBefore: at(50) })).toEqual({
+          deliveries: 1,
+          threads: 1,
+        });
+        expect(await store.inboxCounts()).toEqual({ queued: 1, done: 0, dead: 0 });
+        expect(await store.getThread("th_done")).toBeNull();
+        expect(await store.getThread("th_waiting")).not.toBeNull();
+        expect(await store.getThread("th_recent")).not.toBeNull();
+        // Its delivery id no longer deduplicates.
+        expect(
+          await store.enqueue({ deliveryId: "old", source: "github", kind: "push", payload: {} }, at(60)),
+        ).toBe(true);
+      });
+    });
+
     describe("thread leases", () => {
       it("let one owner at a time hold a thread, even one not created yet", async () => {
         expect(await store.acquireThreadLease("th1", "a", at(0), 10_000)).toBe(true);
