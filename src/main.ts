@@ -76,7 +76,7 @@ async function main(): Promise<void> {
       routes: (app) => [
         healthRoute(store),
         metricsRoute(store),
-        dashboardRoutes({ store, tokens: settings.apiTokens }),
+        dashboardRoutes({ store, tokens: settings.apiTokens, clock, githubUrl }),
         apiRoutes({ store, clock, tokens: settings.apiTokens, log: app.log }),
         slackRoutes({ store, clock, signingSecret: settings.slack.signingSecret, slack, log: app.log }),
       ],
