@@ -66,6 +66,7 @@ export async function recordSuccess(
       sha: MERGE_SHA,
       threadId,
       stepSeq: 6,
+      createdAt: at.toISOString(),
     },
     at,
   );
