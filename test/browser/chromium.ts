@@ -49,7 +49,7 @@ const require = createRequire(import.meta.url);
 export async function axeViolations(page: Page): Promise<{ id: string; help: string; targets: string[] }[]> {
   await page.addScriptTag({ path: require.resolve("axe-core/axe.min.js") });
   const results = await page.evaluate(() =>
-    (window as unknown as { axe: { run(options: object): Promise<AxeResults> } }).axe.run({
+    (globalThis as unknown as { axe: { run(options: object): Promise<AxeResults> } }).axe.run({
       runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"] },
     }),
   );
