@@ -89,6 +89,7 @@ table{border-collapse:collapse;background:#fff;width:100%;margin:.5rem 0}
 caption{text-align:left;font-weight:600;padding:.3rem 0}
 th,td{padding:.45rem .6rem;border:1px solid #d0d7de;text-align:left;vertical-align:top}
 th{background:#eaeef2}
+td.when{white-space:nowrap}
 code{font:13px ui-monospace,SFMono-Regular,Menlo,monospace}
 .badge{display:inline-block;padding:.05rem .5rem;border-radius:1rem;font-size:.85rem;font-weight:600;border:1px solid currentColor}
 .s-done{color:#116329}.s-failed{color:#a40e26}.s-cancelled{color:#57606a}

@@ -34,6 +34,9 @@ export interface RepoOverview {
   pending: Map<string, Pending[]>;
   locks: Lock[];
   attention: ThreadSummary[];
+  /** The repository's latest threads, and the titles of those the cells link to. */
+  recent: ThreadSummary[];
+  titles: Map<string, string>;
 }
 
 const place = (component: string, environment: string) => `${component}/${environment}`;
@@ -92,6 +95,8 @@ export async function loadOverview(store: Store): Promise<RepoOverview[]> {
       attention: repoActive.filter(
         (t) => t.status === "waiting_for_approval" || t.status === "waiting_for_human",
       ),
+      recent: recent.filter((t) => t.repo === repo).slice(0, 5),
+      titles: new Map(recent.filter((t) => t.repo === repo).map((t) => [t.id, t.title])),
     });
   }
   return overviews;
@@ -109,6 +114,16 @@ function threadLink(id: string, text = "thread"): string {
   return `<a href="/threads/${encodeURIComponent(id)}">${escapeHtml(text)}</a>`;
 }
 
+/** A thread link named after its pull request or request, without the repository already shown. */
+function namedThreadLink(o: RepoOverview, id: string): string {
+  const title =
+    o.titles
+      .get(id)
+      ?.replace(`${o.repo}`, "")
+      .replace(/^[:\s]+/, "") ?? "thread";
+  return threadLink(id, title.length > 40 ? `${title.slice(0, 39)}…` : title);
+}
+
 const PENDING_WORDS: Record<Pending["kind"], string> = {
   deploying: "deploying",
   approval: "waiting for approval:",
@@ -121,7 +136,7 @@ function cell(githubUrl: string, o: RepoOverview, component: string, environment
   const lines: string[] = [];
   if (current) {
     lines.push(
-      `<code>${link(`${githubUrl}/${o.repo}/commit/${current.sha}`, shortSha(current.sha))}</code> since ${timeTag(current.finishedAt ?? current.createdAt, now)} · ${threadLink(current.threadId)}`,
+      `<code>${link(`${githubUrl}/${o.repo}/commit/${current.sha}`, shortSha(current.sha))}</code> since ${timeTag(current.finishedAt ?? current.createdAt, now)} · ${namedThreadLink(o, current.threadId)}`,
     );
   } else {
     lines.push(`<span class="muted">nothing deployed by deploybot</span>`);
@@ -129,7 +144,7 @@ function cell(githubUrl: string, o: RepoOverview, component: string, environment
   for (const p of o.pending.get(key) ?? []) {
     const cls = p.kind === "approval" ? "warn" : "muted";
     lines.push(
-      `<span class="${cls}">${PENDING_WORDS[p.kind]}</span> ${p.action.kind === "rollback" ? "rollback to " : ""}<code>${escapeHtml(shortSha(p.action.sha))}</code> · ${threadLink(p.threadId)}`,
+      `<span class="${cls}">${PENDING_WORDS[p.kind]}</span> ${p.action.kind === "rollback" ? "rollback to " : ""}<code>${escapeHtml(shortSha(p.action.sha))}</code> · ${namedThreadLink(o, p.threadId)}`,
     );
   }
   const lock = o.locks.find((l) => l.key === `${o.repo}:${component}:${environment}`);
@@ -163,7 +178,8 @@ export function renderOverview(githubUrl: string, overviews: RepoOverview[], now
       : "";
     return `<section aria-labelledby="repo-${escapeHtml(o.repo.replace(/[^\w-]/g, "-"))}"><h2 id="repo-${escapeHtml(o.repo.replace(/[^\w-]/g, "-"))}">${link(`${githubUrl}/${o.repo}`, o.repo)}</h2>
 <table><caption>What runs where in ${escapeHtml(o.repo)}</caption><thead><tr><th scope="col">Component</th>${head}</tr></thead><tbody>${rows}</tbody></table>${attention}
-<p>${`<a href="/threads?repo=${encodeURIComponent(o.repo)}">Threads of ${escapeHtml(o.repo)}</a>`}</p></section>`;
+<h3>Latest threads</h3><ul>${o.recent.map((t) => `<li>${threadLink(t.id, t.title)} ${statusBadge(t.status)} ${timeTag(t.updatedAt, now)}</li>`).join("")}</ul>
+<p><a href="/threads?repo=${encodeURIComponent(o.repo)}">All threads of ${escapeHtml(o.repo)}</a></p></section>`;
   });
   return `<h1>Overview</h1>${sections.join("")}`;
 }

@@ -193,7 +193,11 @@ async function handle(
       200,
       page(
         layout(summary.title),
-        renderThreadPage({ githubUrl, now, csrf: viewer.csrf, flash }, thread, summary),
+        renderThreadPage(
+          { githubUrl, now, csrf: viewer.csrf, flash, allEvents: url.searchParams.get("all") === "1" },
+          thread,
+          summary,
+        ),
       ),
     );
   }

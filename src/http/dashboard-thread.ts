@@ -14,6 +14,8 @@ export interface ThreadPageContext {
   githubUrl: string;
   now: Date;
   csrf: string;
+  /** Show the bookkeeping events too (intents recorded before a write to GitHub or Slack). */
+  allEvents?: boolean;
   /** A note after an action ("Pause queued."), or an error to show. */
   flash?: { kind: "ok" | "error"; text: string } | null;
 }
@@ -119,7 +121,7 @@ function describe(ctx: ThreadPageContext, thread: Thread, event: ThreadEvent): R
       );
       return {
         what: "Changes classified",
-        details: `${d.files_total} files: ${parts.join(", ") || "no component"}${d.unmatched_total ? `, ${d.unmatched_total} outside any component` : ""}`,
+        details: `${d.files_total} file${d.files_total === 1 ? "" : "s"}: ${parts.join(", ") || "no component"}${d.unmatched_total ? `, ${d.unmatched_total} outside any component` : ""}`,
       };
     }
     case "deployed_versions": {
@@ -296,13 +298,24 @@ function actionsOf(ctx: ThreadPageContext, thread: Thread, state: ThreadState): 
   return `<div class="actions">${forms.join("")}</div>`;
 }
 
+/** Records of an intent before a write, kept for crash recovery: hidden unless asked for. */
+const BOOKKEEPING = new Set<ThreadEvent["type"]>(["slack_posting", "github_writing", "pr_comment_posting"]);
+
 export function renderThreadPage(ctx: ThreadPageContext, thread: Thread, summary: ThreadSummary): string {
   const state = deriveState(thread.events);
   const merged = lastOf(thread.events, "pr_merged");
-  const rows = thread.events.map((event) => {
+  const shown = ctx.allEvents ? thread.events : thread.events.filter((e) => !BOOKKEEPING.has(e.type));
+  const hiddenCount = thread.events.length - shown.length;
+  const rows = shown.map((event) => {
     const row = describe(ctx, thread, event);
-    return `<tr id="e${event.seq}"><td>${event.seq}</td><td>${timeTag(event.at, ctx.now)}</td><th scope="row">${escapeHtml(row.what)}</th><td>${row.details}</td></tr>`;
+    return `<tr id="e${event.seq}"><td>${event.seq}</td><td class="when">${timeTag(event.at, ctx.now)}</td><th scope="row">${escapeHtml(row.what)}</th><td>${row.details}</td></tr>`;
   });
+  const base = `/threads/${encodeURIComponent(thread.id)}`;
+  const toggle = ctx.allEvents
+    ? `<p><a href="${base}">Hide bookkeeping events</a></p>`
+    : hiddenCount > 0
+      ? `<p><a href="${base}?all=1">Show all ${thread.events.length} events</a> (${hiddenCount} bookkeeping events hidden)</p>`
+      : "";
   const flash = ctx.flash
     ? `<p class="${ctx.flash.kind === "ok" ? "flash" : "error"}" role="status">${escapeHtml(ctx.flash.text)}</p>`
     : "";
@@ -313,5 +326,5 @@ ${merged ? `<dt>Pull request</dt><dd>${link(merged.data.html_url, `#${merged.dat
 <dt>Started</dt><dd>${timeTag(thread.createdAt, ctx.now)}</dd><dt>Updated</dt><dd>${timeTag(summary.updatedAt, ctx.now)}</dd><dt>Thread</dt><dd><code>${escapeHtml(thread.id)}</code></dd></dl>
 <h2>Actions</h2>${actionsOf(ctx, thread, state)}
 <h2>Timeline</h2>
-<table><caption>${thread.events.length} events, oldest first</caption><thead><tr><th scope="col">#</th><th scope="col">When</th><th scope="col">Event</th><th scope="col">Details</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
+${toggle}<table><caption>${shown.length} events, oldest first</caption><thead><tr><th scope="col">#</th><th scope="col">When</th><th scope="col">Event</th><th scope="col">Details</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
 }

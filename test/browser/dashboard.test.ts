@@ -52,7 +52,7 @@ describe("the dashboard in a browser", () => {
     expect(new URL(page.url()).pathname).toBe("/threads/overview");
     expect(await page.getByRole("heading", { level: 1 }).textContent()).toBe("Overview");
     expect(await page.getByRole("table", { name: "What runs where in acme/shop" }).isVisible()).toBe(true);
-    await page.getByRole("link", { name: "acme/shop#7: Speed up the checkout API" }).click();
+    await page.getByRole("link", { name: "acme/shop#7: Speed up the checkout API" }).first().click();
     await page.waitForURL(/\/threads\/th_prod$/);
     expect(await page.getByRole("heading", { level: 1 }).textContent()).toBe(
       "acme/shop#7: Speed up the checkout API",
