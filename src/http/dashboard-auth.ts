@@ -125,7 +125,11 @@ export function formIsGenuine(req: IncomingMessage, viewer: Viewer, csrfField: s
     } catch {
       return false;
     }
-    if (host !== req.headers.host) return false;
+    // Behind a proxy that rewrites Host, the browser's host arrives as X-Forwarded-Host.
+    const forwarded = String(req.headers["x-forwarded-host"] ?? "")
+      .split(",")[0]!
+      .trim();
+    if (host !== req.headers.host && host !== forwarded) return false;
   } else if (origin === "null") {
     return false;
   }
