@@ -30,6 +30,8 @@ export class FakeGitHub extends FakeServer {
   readonly dispatches: Dispatch[] = [];
   private nextDeploymentId = 1001;
   private nextRunId = 5001;
+  readonly comments: { id: number; issue: number; body: string }[] = [];
+  private nextCommentId = 7001;
 
   constructor(private readonly options: { configYaml: string; files: string[]; sha: string }) {
     super("GitHub", (request) => this.route(request));
@@ -148,6 +150,27 @@ export class FakeGitHub extends FakeServer {
         }))
         .reverse();
       return { status: 200, json: { total_count: list.length, workflow_runs: list } };
+    }
+    // The thread's comment on its pull request: listed, created once, edited in place.
+    const comments = /^\/issues\/(\d+)\/comments$/.exec(rest);
+    if (comments && method === "GET") {
+      return { status: 200, json: this.comments.filter((c) => c.issue === Number(comments[1])) };
+    }
+    if (comments && method === "POST") {
+      const comment = {
+        id: this.nextCommentId++,
+        issue: Number(comments[1]),
+        body: String(json(request).body),
+      };
+      this.comments.push(comment);
+      return { status: 201, json: comment };
+    }
+    const edit = /^\/issues\/comments\/(\d+)$/.exec(rest);
+    if (edit && method === "PATCH") {
+      const comment = this.comments.find((c) => c.id === Number(edit[1]));
+      if (!comment) return null;
+      comment.body = String(json(request).body);
+      return { status: 200, json: comment };
     }
     if (method === "GET" && rest.startsWith("/compare/")) {
       return { status: 200, json: { total_commits: 0, commits: [], files: [] } };
