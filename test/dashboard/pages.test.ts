@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { newEvent } from "../../src/thread/events.js";
 import { startAppServer, type AppServer } from "../helpers/app-server.js";
-import { MERGE_SHA, mergeStart, on } from "../helpers/thread-builder.js";
+import { deployStep, MERGE_SHA, mergeStart, on } from "../helpers/thread-builder.js";
 import { basic, get, putThread, recordSuccess, waitingForProduction } from "./dashboard-helpers.js";
 
 let app: AppServer;
@@ -134,5 +134,58 @@ describe("a thread page", () => {
     expect(anonymous.status).toBe(401);
     expect(anonymous.headers["www-authenticate"]).toContain("Basic");
     expect((await get(app.base, "/threads/overview", basic("wrong-token-0123456789"))).status).toBe(401);
+  });
+});
+
+describe("the overview of a deploy in flight", () => {
+  it("shows what is deploying and what is queued behind it, each with its thread", async () => {
+    app = await startAppServer();
+    const step = deployStep("backend", "staging");
+    await putThread(
+      app.store,
+      "th_running",
+      [
+        ...mergeStart(),
+        on.decision(step),
+        on.authorized("deploy", "backend", "staging"),
+        newEvent("deployment_created", {
+          step_seq: 5,
+          deployment_id: 1001,
+          component: "backend",
+          environment: "staging",
+          sha: MERGE_SHA,
+        }),
+        newEvent("deploy_dispatched", {
+          deployment_id: 1001,
+          workflow: "deploy-backend.yml",
+          run_id: 9,
+          run_url: null,
+        }),
+      ],
+      { title: "acme/shop#7: first" },
+    );
+    await putThread(
+      app.store,
+      "th_queued",
+      [
+        ...mergeStart(),
+        on.decision(step),
+        newEvent("step_deferred", {
+          step,
+          reason: "backend is deploying to staging",
+          lock_key: "acme/shop:backend:staging",
+        }),
+      ],
+      { title: "acme/shop#8: second" },
+    );
+
+    const response = await get(app.base, "/threads/overview");
+
+    expect(response.body).toMatch(
+      /deploying<\/span> <code>0123456<\/code> · <a href="\/threads\/th_running">#7: first<\/a>/,
+    );
+    expect(response.body).toMatch(
+      /queued:<\/span> <code>0123456<\/code> · <a href="\/threads\/th_queued">#8: second<\/a>/,
+    );
   });
 });
