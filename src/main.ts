@@ -76,7 +76,13 @@ async function main(): Promise<void> {
       routes: (app) => [
         healthRoute(store),
         metricsRoute(store),
-        dashboardRoutes({ store, tokens: settings.apiTokens, clock, githubUrl }),
+        dashboardRoutes({
+          store,
+          tokens: settings.apiTokens,
+          clock,
+          githubUrl,
+          slackUrl: new URL(settings.slack.apiUrl).origin,
+        }),
         apiRoutes({ store, clock, tokens: settings.apiTokens, log: app.log }),
         slackRoutes({ store, clock, signingSecret: settings.slack.signingSecret, slack, log: app.log }),
       ],

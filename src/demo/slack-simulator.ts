@@ -110,6 +110,9 @@ export class SlackSimulator {
 
   private async route(request: ServiceRequest): Promise<ServiceReply> {
     if (request.method === "GET" && request.path === "/") return { status: 200, html: this.page() };
+    // A message's web address (/archives/<channel>/p<ts>) opens the channel page.
+    if (request.method === "GET" && request.path.startsWith("/archives/"))
+      return { status: 200, html: this.page() };
     if (request.method === "POST" && request.path === "/click") return this.click(request);
     if (request.method !== "POST" || !request.path.startsWith("/api/")) {
       return { status: 404, json: { ok: false, error: "unknown_method" } };

@@ -41,6 +41,8 @@ export interface DashboardDeps {
   clock?: () => Date;
   /** GitHub's web address for links: `https://github.com` or a GitHub Enterprise Server. */
   githubUrl?: string;
+  /** Slack's web address for message links: the origin of SLACK_API_URL. */
+  slackUrl?: string;
 }
 
 const ACTIONS = ["approve", "reject", "pause", "resume", "cancel"] as const;
@@ -194,7 +196,14 @@ async function handle(
       page(
         layout(summary.title),
         renderThreadPage(
-          { githubUrl, now, csrf: viewer.csrf, flash, allEvents: url.searchParams.get("all") === "1" },
+          {
+            githubUrl,
+            ...(deps.slackUrl ? { slackUrl: deps.slackUrl } : {}),
+            now,
+            csrf: viewer.csrf,
+            flash,
+            allEvents: url.searchParams.get("all") === "1",
+          },
           thread,
           summary,
         ),

@@ -12,6 +12,8 @@ import { escapeHtml, link, shortSha, statusBadge, timeTag } from "./dashboard-ht
 export interface ThreadPageContext {
   /** `https://github.com`, or the GitHub Enterprise Server's web address. */
   githubUrl: string;
+  /** Slack's web address for message links: the origin of SLACK_API_URL (`https://slack.com`). */
+  slackUrl?: string;
   now: Date;
   csrf: string;
   /** Show the bookkeeping events too (intents recorded before a write to GitHub or Slack). */
@@ -43,9 +45,9 @@ function deploymentLink(
   return link(`${repoUrl(ctx, repo)}/deployments/${encodeURIComponent(environment)}`, `deployment ${id}`);
 }
 
-/** A Slack message's web address (Slack sends the viewer to their workspace). */
-export function slackMessageUrl(channel: string, ts: string): string {
-  return `https://slack.com/archives/${encodeURIComponent(channel)}/p${ts.replace(".", "")}`;
+/** A Slack message's web address (slack.com sends the viewer on to their workspace). */
+export function slackMessageUrl(channel: string, ts: string, slackUrl = "https://slack.com"): string {
+  return `${slackUrl}/archives/${encodeURIComponent(channel)}/p${ts.replace(".", "")}`;
 }
 
 /** A step in words: "deploy backend 0123456 to production", with the commit linked. */
@@ -95,7 +97,7 @@ function describe(ctx: ThreadPageContext, thread: Thread, event: ThreadEvent): R
       const who = d.requested_by ?? d.slack_user ?? "someone";
       return {
         what: `Request (${escapeHtml(d.source)})`,
-        details: `${escapeHtml(who)} asked: “${escapeHtml(d.text)}”${d.channel && d.ts ? ` · ${link(slackMessageUrl(d.channel, d.ts), "Slack message")}` : ""}`,
+        details: `${escapeHtml(who)} asked: “${escapeHtml(d.text)}”${d.channel && d.ts ? ` · ${link(slackMessageUrl(d.channel, d.ts, ctx.slackUrl), "Slack message")}` : ""}`,
       };
     }
     case "branch_head":
@@ -224,7 +226,7 @@ function describe(ctx: ThreadPageContext, thread: Thread, event: ThreadEvent): R
       if (d.error) return { what: "Slack refused", details: escapeHtml(d.error) };
       return {
         what: "Slack message",
-        details: `${escapeHtml(d.purpose.replace("_", " "))} in <code>${escapeHtml(d.channel)}</code>${d.ts ? ` · ${link(slackMessageUrl(d.channel, d.ts), "open in Slack")}` : ""}`,
+        details: `${escapeHtml(d.purpose.replace("_", " "))} in <code>${escapeHtml(d.channel)}</code>${d.ts ? ` · ${link(slackMessageUrl(d.channel, d.ts, ctx.slackUrl), "open in Slack")}` : ""}`,
       };
     }
     case "slack_posting":

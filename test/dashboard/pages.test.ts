@@ -116,6 +116,24 @@ describe("a thread page", () => {
     expect(response.body).toContain("by <strong>U01APPROVER</strong> via slack");
   });
 
+  it("links each Slack message deploybot posted", async () => {
+    app = await startAppServer();
+    await putThread(app.store, "th_slack", [
+      ...mergeStart(),
+      newEvent("slack_posted", {
+        key: "root",
+        purpose: "root",
+        channel: "C01DEPLOYS",
+        ts: "1700000003.000100",
+        error: null,
+      }),
+    ]);
+    const response = await get(app.base, "/threads/th_slack");
+    expect(response.body).toContain(
+      'href="https://slack.com/archives/C01DEPLOYS/p1700000003000100">open in Slack</a>',
+    );
+  });
+
   it("offers no actions once the thread has ended", async () => {
     app = await startAppServer();
     await putThread(app.store, "th_done", [

@@ -63,6 +63,8 @@ describe("npm run demo", () => {
       return html.includes("waiting for approval:") ? html : null;
     });
     expect(overview).toContain("demo-org/shop");
+    const thread = /href="(\/threads\/th_[0-9a-f]+)"/.exec(overview)![1]!;
+    expect(await page(`${base}${thread}`)).toContain(`href="${slack}archives/C0DEPLOYS/p`);
     expect(overview.match(/since <time/g)).toHaveLength(2);
   }, 60_000);
 
