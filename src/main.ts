@@ -101,7 +101,13 @@ async function main(): Promise<void> {
       routes: () => [
         healthRoute(store),
         metricsRoute(store, metrics),
-        dashboardRoutes({ store, tokens: settings.apiTokens }),
+        dashboardRoutes({
+          store,
+          tokens: settings.apiTokens,
+          clock,
+          githubUrl,
+          slackUrl: new URL(settings.slack.apiUrl).origin,
+        }),
         apiRoutes({ store, clock, tokens: settings.apiTokens, log }),
         slackRoutes({ store, clock, signingSecret: settings.slack.signingSecret, slack, log }),
       ],

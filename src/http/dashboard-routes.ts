@@ -1,106 +1,256 @@
-import { timingSafeEqual } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { RouteHandler } from "../app.js";
-import type { Store, ThreadSummary } from "../store/store.js";
-import { renderMarkdown } from "../thread/render.js";
-import { decodePathSegment, HttpError, pathOf } from "./body.js";
+import type { Store } from "../store/store.js";
+import { deriveState } from "../thread/state.js";
+import { decodePathSegment, HttpError, mediaType, pathOf, readBody } from "./body.js";
+import {
+  basicViewer,
+  formIsGenuine,
+  redeemSignInToken,
+  SESSION_COOKIE,
+  sessionViewer,
+  type Viewer,
+} from "./dashboard-auth.js";
+import { escapeHtml, page, type Layout } from "./dashboard-html.js";
+import {
+  loadOverview,
+  loadThreadList,
+  parseListQuery,
+  renderOverview,
+  renderThreadList,
+} from "./dashboard-overview.js";
+import { renderThreadPage } from "./dashboard-thread.js";
+import { API_DECISION_KIND, type ApiDecision } from "./decision-entry.js";
+
+export { escapeHtml };
 
 /**
- * The dashboard: `/threads` lists deploy threads, `/threads/{id}` shows one, both server-rendered
- * from the store with every value escaped. A browser signs in with HTTP Basic auth, any user name
- * and an API token (DEPLOYBOT_API_TOKENS) as the password.
+ * The dashboard under `/threads`: an overview of what runs where, the thread list, one page per
+ * thread, and its actions (approve, reject, pause, resume, cancel). Pages are rendered on the
+ * server and work without JavaScript. A browser signs in with HTTP Basic auth (any user name, an
+ * API token from DEPLOYBOT_API_TOKENS as the password) or once through a one-time sign-in link.
+ * Actions go to the inbox like every other request, in the signed-in token's name, and only from
+ * a form this dashboard rendered (a CSRF token, and the browser's Origin).
  */
 
-export function escapeHtml(text: string): string {
-  return text.replace(
-    /[&<>"']/g,
-    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!,
-  );
+export interface DashboardDeps {
+  store: Store;
+  /** token -> name */
+  tokens: ReadonlyMap<string, string>;
+  clock?: () => Date;
+  /** GitHub's web address for links: `https://github.com` or a GitHub Enterprise Server. */
+  githubUrl?: string;
+  /** Slack's web address for message links: the origin of SLACK_API_URL. */
+  slackUrl?: string;
 }
+
+const ACTIONS = ["approve", "reject", "pause", "resume", "cancel"] as const;
+type Action = (typeof ACTIONS)[number];
+const DONE_NOTES: Record<Action, string> = {
+  approve: "Approval sent: deploybot judges it against the approver policy and runs the step.",
+  reject: "Rejection sent: deploybot records the reason and plans again.",
+  pause: "Pause sent.",
+  resume: "Resume sent.",
+  cancel: "Cancel sent.",
+};
 
 function send(res: ServerResponse, status: number, html: string, headers: Record<string, string> = {}): void {
   res.writeHead(status, {
     "content-type": "text/html; charset=utf-8",
-    "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'",
+    "content-security-policy":
+      "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     "x-content-type-options": "nosniff",
+    "referrer-policy": "same-origin",
     "cache-control": "no-store",
     ...headers,
   });
   res.end(html);
 }
 
-function page(title: string, body: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
-<style>body{font:14px system-ui,sans-serif;margin:2rem;color:#222}table{border-collapse:collapse}td,th{padding:.3rem .6rem;border-bottom:1px solid #ddd;text-align:left}pre{white-space:pre-wrap;background:#f6f6f6;padding:1rem}.status{font-weight:600}</style>
-</head><body>${body}</body></html>`;
+function redirect(res: ServerResponse, location: string, headers: Record<string, string> = {}): void {
+  res.writeHead(303, { location, "cache-control": "no-store", ...headers });
+  res.end();
 }
 
-function signedIn(req: IncomingMessage, tokens: ReadonlyMap<string, string>): boolean {
-  const match = /^Basic\s+(\S+)$/i.exec(req.headers.authorization ?? "");
-  if (!match) return false;
-  const decoded = Buffer.from(match[1]!, "base64").toString("utf8");
-  const given = Buffer.from(decoded.slice(decoded.indexOf(":") + 1));
-  return [...tokens.keys()].some((token) => {
-    const expected = Buffer.from(token);
-    return expected.length === given.length && timingSafeEqual(expected, given);
-  });
+function message(res: ServerResponse, status: number, title: string, text: string, viewer?: Viewer): void {
+  send(
+    res,
+    status,
+    page(
+      { title, viewer: viewer?.name ?? null },
+      `<h1>${escapeHtml(title)}</h1><p>${escapeHtml(text)}</p><p><a href="/threads">All threads</a></p>`,
+    ),
+  );
 }
 
-function row(t: ThreadSummary): string {
-  return `<tr><td><a href="/threads/${encodeURIComponent(t.id)}">${escapeHtml(t.id)}</a></td><td>${escapeHtml(t.repo)}</td><td>${escapeHtml(t.title)}</td><td class="status">${escapeHtml(t.status)}</td><td>${escapeHtml(t.waitingOn ?? "")}</td><td>${escapeHtml(t.updatedAt)}</td></tr>`;
+async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
+  if (mediaType(req) !== "application/x-www-form-urlencoded") {
+    throw new HttpError(415, "expected a form (application/x-www-form-urlencoded)");
+  }
+  return new URLSearchParams((await readBody(req, 16 * 1024)).toString("utf8"));
 }
 
-export function dashboardRoutes(deps: { store: Store; tokens: ReadonlyMap<string, string> }): RouteHandler {
+export function dashboardRoutes(deps: DashboardDeps): RouteHandler {
+  const clock = deps.clock ?? (() => new Date());
+  const githubUrl = deps.githubUrl ?? "https://github.com";
   return async (req, res) => {
     const path = pathOf(req);
     if (path !== "/threads" && !path.startsWith("/threads/")) return false;
-    if (req.method !== "GET") {
-      send(res, 405, page("Method not allowed", "<p>Use GET.</p>"), { allow: "GET" });
-      return true;
-    }
-    if (deps.tokens.size === 0) {
-      send(res, 503, page("Dashboard off", "<p>The dashboard is off: set DEPLOYBOT_API_TOKENS.</p>"));
-      return true;
-    }
-    if (!signedIn(req, deps.tokens)) {
-      send(res, 401, page("Sign in", "<p>Sign in with an API token as the password.</p>"), {
-        "www-authenticate": 'Basic realm="deploybot", charset="UTF-8"',
-      });
-      return true;
-    }
-    if (path === "/threads") {
-      const threads = await deps.store.listThreads({ limit: 100 });
-      const table = threads.length
-        ? `<table><tr><th>Thread</th><th>Repository</th><th>Title</th><th>Status</th><th>Waiting on</th><th>Updated</th></tr>${threads.map(row).join("")}</table>`
-        : "<p>No threads yet.</p>";
-      send(res, 200, page("deploybot threads", `<h1>Threads</h1>${table}`));
-      return true;
-    }
-    let id: string;
     try {
-      id = decodePathSegment(path.slice("/threads/".length));
+      await handle(deps, clock, githubUrl, req, res, path);
     } catch (error) {
+      if (res.headersSent) return true;
       if (!(error instanceof HttpError)) throw error;
-      send(res, 400, page("Bad request", `<p>${escapeHtml(error.message)}</p>`));
-      return true;
+      message(res, error.status, error.status === 400 ? "Bad request" : "Refused", error.message);
     }
-    const [thread, summary] = await Promise.all([deps.store.getThread(id), deps.store.getThreadSummary(id)]);
-    if (!thread || !summary) {
-      send(
+    return true;
+  };
+}
+
+async function handle(
+  deps: DashboardDeps,
+  clock: () => Date,
+  githubUrl: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+): Promise<void> {
+  const method = req.method ?? "GET";
+  if (deps.tokens.size === 0) {
+    return message(res, 503, "Dashboard off", "The dashboard is off: set DEPLOYBOT_API_TOKENS.");
+  }
+  const url = new URL(req.url ?? "/", "http://dashboard");
+  if (path === "/threads/sign-in") {
+    if (method !== "GET") throw new HttpError(405, "use GET on /threads/sign-in");
+    const signedIn = await redeemSignInToken(deps.store, url.searchParams.get("token") ?? "", clock());
+    if (!signedIn) {
+      return message(
         res,
-        404,
-        page("Not found", `<p>No thread ${escapeHtml(id)}.</p><p><a href="/threads">All threads</a></p>`),
+        401,
+        "Sign-in link not valid",
+        "This sign-in link was already used or has expired. Sign in with an API token as the password instead.",
       );
-      return true;
     }
+    const secure = req.headers["x-forwarded-proto"] === "https" ? "; Secure" : "";
+    return redirect(res, "/threads/overview", {
+      "set-cookie": `${SESSION_COOKIE}=${signedIn.sessionId}; Path=/threads; HttpOnly; SameSite=Lax; Max-Age=${signedIn.maxAgeSeconds}${secure}`,
+    });
+  }
+  const viewer = (await sessionViewer(req, deps.store, clock())) ?? basicViewer(req, deps.tokens);
+  if (!viewer) {
     send(
+      res,
+      401,
+      page(
+        { title: "Sign in" },
+        "<h1>Sign in</h1><p>Sign in with any user name and an API token as the password.</p>",
+      ),
+      { "www-authenticate": 'Basic realm="deploybot", charset="UTF-8"' },
+    );
+    return;
+  }
+  const layout = (title: string, current: Layout["current"] = null): Layout => ({
+    title,
+    viewer: viewer.name,
+    current,
+  });
+  const now = clock();
+
+  if (path === "/threads" || path === "/threads/overview") {
+    if (method !== "GET") {
+      res.setHeader("allow", "GET");
+      throw new HttpError(405, `use GET on ${path}`);
+    }
+    if (path === "/threads/overview") {
+      const overviews = await loadOverview(deps.store);
+      return send(res, 200, page(layout("Overview", "overview"), renderOverview(githubUrl, overviews, now)));
+    }
+    const query = parseListQuery(url.searchParams);
+    const list = await loadThreadList(deps.store, query);
+    return send(res, 200, page(layout("Threads", "threads"), renderThreadList(query, list, now)));
+  }
+
+  const [rawId, action, ...rest] = path.slice("/threads/".length).split("/");
+  const id = decodePathSegment(rawId ?? "");
+  if (rest.length > 0 || (action !== undefined && !(ACTIONS as readonly string[]).includes(action))) {
+    return message(res, 404, "Not found", `No page ${path}.`, viewer);
+  }
+  const thread = await deps.store.getThread(id);
+  const summary = thread ? await deps.store.getThreadSummary(id) : null;
+  if (!thread || !summary) return message(res, 404, "Not found", `No thread ${id}.`, viewer);
+
+  if (action === undefined) {
+    if (method !== "GET") {
+      res.setHeader("allow", "GET");
+      throw new HttpError(405, "use GET on a thread page");
+    }
+    const done = url.searchParams.get("done");
+    const flash =
+      done && (ACTIONS as readonly string[]).includes(done)
+        ? { kind: "ok" as const, text: DONE_NOTES[done as Action] }
+        : null;
+    return send(
       res,
       200,
       page(
-        summary.title,
-        `<p><a href="/threads">All threads</a></p><h1>${escapeHtml(summary.title)}</h1><p class="status">${escapeHtml(summary.status)}${summary.waitingOn ? `: waiting for ${escapeHtml(summary.waitingOn)}` : ""}</p><pre>${escapeHtml(renderMarkdown(thread))}</pre>`,
+        layout(summary.title),
+        renderThreadPage(
+          {
+            githubUrl,
+            ...(deps.slackUrl ? { slackUrl: deps.slackUrl } : {}),
+            now,
+            csrf: viewer.csrf,
+            flash,
+            allEvents: url.searchParams.get("all") === "1",
+          },
+          thread,
+          summary,
+        ),
       ),
     );
-    return true;
-  };
+  }
+
+  if (method !== "POST") {
+    res.setHeader("allow", "POST");
+    throw new HttpError(405, `use the ${action} button on the thread page`);
+  }
+  const form = await readForm(req);
+  if (!formIsGenuine(req, viewer, form.get("csrf"))) {
+    throw new HttpError(
+      403,
+      "this form did not come from this dashboard (or the page is stale): reload the thread and try again",
+    );
+  }
+  const state = deriveState(thread.events);
+  if (state.terminal) throw new HttpError(409, `thread ${id} is ${state.status}: nothing to ${action}`);
+  const reason = (form.get("reason") ?? "").trim();
+  const deliveryId = `dashboard:${randomUUID()}`;
+  if (action === "approve" || action === "reject") {
+    if (!state.pendingApproval) throw new HttpError(409, `thread ${id} is not waiting for an approval`);
+    if (action === "reject" && !reason)
+      throw new HttpError(400, "say why you reject: the reason goes to the thread");
+    const payload: ApiDecision = {
+      thread_id: id,
+      decision: action,
+      reason: reason ? reason.slice(0, 2_000) : null,
+      client: viewer.name,
+      channel: "dashboard",
+      received_at: now.toISOString(),
+    };
+    await deps.store.enqueue({ deliveryId, source: "api", kind: API_DECISION_KIND, payload }, now);
+  } else {
+    if (action === "resume" && !state.paused) throw new HttpError(409, `thread ${id} is not paused`);
+    if (action === "pause" && state.paused) throw new HttpError(409, `thread ${id} is already paused`);
+    await deps.store.enqueue(
+      {
+        deliveryId,
+        source: "api",
+        kind: "api.control",
+        payload: { thread_id: id, action, client: viewer.name, reason: reason ? reason.slice(0, 500) : null },
+      },
+      now,
+    );
+  }
+  return redirect(res, `/threads/${encodeURIComponent(id)}?done=${action}`);
 }

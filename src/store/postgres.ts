@@ -486,6 +486,7 @@ export class PostgresStore implements Store {
     status?: ThreadStatus[];
     repo?: string;
     limit?: number;
+    offset?: number;
   }): Promise<ThreadSummary[]> {
     const where: string[] = [];
     const params: unknown[] = [];
@@ -497,9 +498,9 @@ export class PostgresStore implements Store {
       params.push(filter.repo);
       where.push(`repo = $${params.length}`);
     }
-    params.push(filter.limit ?? 50);
+    params.push(filter.limit ?? 50, filter.offset ?? 0);
     const sql = `SELECT * FROM threads ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
-      ORDER BY updated_at DESC, created_at DESC, id DESC LIMIT $${params.length}`;
+      ORDER BY updated_at DESC, created_at DESC, id DESC LIMIT $${params.length - 1} OFFSET $${params.length}`;
     return (await this.rows<ThreadRow>(sql, params)).map(toSummary);
   }
 

@@ -483,6 +483,7 @@ export class SqliteStore implements Store {
     status?: ThreadStatus[];
     repo?: string;
     limit?: number;
+    offset?: number;
   }): Promise<ThreadSummary[]> {
     const where: string[] = [];
     const params: (string | number)[] = [];
@@ -494,9 +495,9 @@ export class SqliteStore implements Store {
       where.push("repo = ?");
       params.push(filter.repo);
     }
-    params.push(filter.limit ?? 50);
+    params.push(filter.limit ?? 50, filter.offset ?? 0);
     const sql = `SELECT * FROM threads ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
-      ORDER BY updated_at DESC, created_at DESC, id DESC LIMIT ?`;
+      ORDER BY updated_at DESC, created_at DESC, id DESC LIMIT ? OFFSET ?`;
     return (this.stmt(sql).all(...params) as ThreadRow[]).map(toSummary);
   }
 

@@ -130,7 +130,13 @@ export interface Store {
    * thread's derived status. Throws AppendConflictError when another writer appended first.
    */
   appendEvents(threadId: string, expectedSeq: number, events: NewEvent[], now: Date): Promise<ThreadEvent[]>;
-  listThreads(filter: { status?: ThreadStatus[]; repo?: string; limit?: number }): Promise<ThreadSummary[]>;
+  /** Threads, most recently updated first; `offset` skips that many (for paging). */
+  listThreads(filter: {
+    status?: ThreadStatus[];
+    repo?: string;
+    limit?: number;
+    offset?: number;
+  }): Promise<ThreadSummary[]>;
   /** How many threads there are in each status (statuses with none are absent). */
   threadCounts(): Promise<Partial<Record<ThreadStatus, number>>>;
   /** Threads deferred on a lock key (status waiting_for_lock), oldest first. */

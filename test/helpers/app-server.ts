@@ -113,7 +113,7 @@ export async function startAppServer(
       routes: () => [
         healthRoute(store),
         metricsRoute(store),
-        dashboardRoutes({ store, tokens: apiTokens }),
+        dashboardRoutes({ store, tokens: apiTokens, clock }),
         apiRoutes({ store, clock, tokens: apiTokens, log }),
         slackRoutes({ store, clock, signingSecret: SLACK_SIGNING_SECRET, slack: slackClient, log }),
       ],

@@ -288,6 +288,15 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         ).toEqual([]);
       });
 
+      it("pages through threads with an offset after the limit", async () => {
+        await store.createThread(thread("t1"), [ciOk()], at(0));
+        await store.createThread(thread("t2"), [ciOk()], at(1));
+        await store.createThread(thread("t3"), [ciOk()], at(2));
+        expect((await store.listThreads({ limit: 2, offset: 0 })).map((t) => t.id)).toEqual(["t3", "t2"]);
+        expect((await store.listThreads({ limit: 2, offset: 2 })).map((t) => t.id)).toEqual(["t1"]);
+        expect(await store.listThreads({ limit: 2, offset: 4 })).toEqual([]);
+      });
+
       it("counts threads by status", async () => {
         expect(await store.threadCounts()).toEqual({});
         await store.createThread(thread("t1"), [ciOk()], at(0));
