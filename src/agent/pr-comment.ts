@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { RepoConfig } from "../config/repo-config.js";
 import { deployActionOf } from "./next-step.js";
-import { eventsOf, lastOf, type Thread } from "../thread/events.js";
+import { deciderLabel, eventsOf, lastOf, type Thread } from "../thread/events.js";
 import { mdText, SAFE_URL } from "../thread/render.js";
 import { changedComponents, deriveState, type ThreadState } from "../thread/state.js";
 
@@ -69,7 +69,7 @@ function approvals(thread: Thread): string[] {
     const step = action ? deployActionOf(action) : null;
     return step
       ? [
-          `${step.component} \`${short(step.sha)}\` to ${mdText(step.environment, 60)} approved by ${mdText(granted.data.slack_user, 60)}`,
+          `${step.component} \`${short(step.sha)}\` to ${mdText(step.environment, 60)} approved by ${mdText(deciderLabel(granted.data), 80)}`,
         ]
       : [];
   });

@@ -1,6 +1,6 @@
 import type { RepoConfig } from "../config/repo-config.js";
 import { deployActionOf, type NextStep } from "../agent/next-step.js";
-import type { EventOf, Thread, ThreadEvent } from "./events.js";
+import { deciderLabel, type EventOf, type Thread, type ThreadEvent } from "./events.js";
 import { deriveState } from "./state.js";
 
 /**
@@ -213,9 +213,9 @@ function eventText(event: ThreadEvent): string {
         `expires ${event.data.expires_at ?? "never"}`
       );
     case "approval_granted":
-      return `approval ${plain(event.data.approval_id, 80)} granted by ${plain(event.data.slack_user, 40)}`;
+      return `approval ${plain(event.data.approval_id, 80)} granted by ${plain(deciderLabel(event.data), 60)}`;
     case "approval_rejected":
-      return `approval ${plain(event.data.approval_id, 80)} rejected by ${plain(event.data.slack_user, 40)}: ${quoteUntrusted(
+      return `approval ${plain(event.data.approval_id, 80)} rejected by ${plain(deciderLabel(event.data), 60)}: ${quoteUntrusted(
         "rejection_reason",
         event.data.reason,
         BOUND.rejectionReason,
@@ -255,6 +255,8 @@ function eventText(event: ThreadEvent): string {
       )}`;
     case "branch_head":
       return `the tip of ${plain(event.data.branch, 100)} is ${event.data.sha}; deploy this commit`;
+    case "pr_found":
+      return `${event.data.sha} is the merge of PR #${event.data.number} by ${plain(event.data.author, 100)}`;
     case "slack_posted":
       return `notified Slack (${event.data.purpose})`;
     case "service_unavailable":
@@ -380,11 +382,13 @@ function markdownLine(event: ThreadEvent): string {
     case "approval_requested":
       return `approval requested for ${mdStep(event.data.step)}`;
     case "approval_granted":
-      return `approved by ${mdText(event.data.slack_user, 40)}`;
+      return `approved by ${mdText(deciderLabel(event.data), 60)}`;
     case "approval_rejected":
-      return `rejected by ${mdText(event.data.slack_user, 40)}: ${mdText(event.data.reason, 200)}`;
+      return `rejected by ${mdText(deciderLabel(event.data), 60)}: ${mdText(event.data.reason, 200)}`;
     case "approval_expired":
       return "approval expired";
+    case "pr_found":
+      return `commit \`${short(event.data.sha)}\` is the merge of PR #${event.data.number} by ${mdText(event.data.author, 60)}`;
     case "deploy_authorized":
       return `started ${event.data.kind} of ${event.data.component} \`${short(event.data.sha)}\` to ${event.data.environment}`;
     case "deployment_created":

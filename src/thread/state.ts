@@ -1,6 +1,13 @@
 import type { NextStep } from "../agent/next-step.js";
 import { RepoConfigSchema, type RepoConfig } from "../config/repo-config.js";
-import { eventsOf, lastOf, type EventOf, type ThreadEvent, type ThreadStatus } from "./events.js";
+import {
+  deciderLabel,
+  eventsOf,
+  lastOf,
+  type EventOf,
+  type ThreadEvent,
+  type ThreadStatus,
+} from "./events.js";
 
 /**
  * Execution state, derived from the events alone (a pure fold): what is in flight, what the thread
@@ -221,7 +228,7 @@ export function approvalClosed(
         return { kind: "expired", reason: `it expired at ${request.data.expires_at ?? event.at}` };
       }
       const verb = event.type === "approval_granted" ? "approved" : "rejected";
-      return { kind: "decided", reason: `it was already ${verb} by ${event.data.slack_user}` };
+      return { kind: "decided", reason: `it was already ${verb} by ${deciderLabel(event.data)}` };
     }
   }
   if (state.pendingApproval?.data.approval_id !== approvalId) {
