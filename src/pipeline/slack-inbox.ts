@@ -3,9 +3,8 @@ import { z } from "zod";
 import { advanceThread, type LoopDeps } from "../agent/runner.js";
 import { refusedClick } from "../slack/blocks.js";
 import type { SlackPort } from "../slack/client.js";
-import { lastOf, newEvent, type EventOf, type Thread } from "../thread/events.js";
-import { approvalClosed, configOf, deriveState } from "../thread/state.js";
-import { AppendConflictError } from "../store/store.js";
+import { newEvent, type EventOf, type Thread } from "../thread/events.js";
+import { deriveState } from "../thread/state.js";
 import { decideApproval as decideOnAnyChannel } from "./approvals.js";
 import { startRequestThread } from "./requests.js";
 
