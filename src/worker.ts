@@ -3,12 +3,15 @@ import { z } from "zod";
 import { advanceThread, finishDeploy, type LoopDeps } from "./agent/runner.js";
 import {
   DeploymentStatusCreated,
+  IssueCommentCreated,
   PullRequestClosed,
   WorkflowRunCompleted,
   deploymentIdInRunTitle,
   finalOutcome,
 } from "./github/webhooks.js";
 import { ApiControl, ApiLaunch, controlFromApi, launchFromApi } from "./pipeline/api-inbox.js";
+import { API_DECISION_KIND, ApiDecision, decideFromApi } from "./pipeline/approvals.js";
+import { handlePrComment } from "./pipeline/pr-commands.js";
 import { ingestMerge } from "./pipeline/ingest.js";
 import {
   ApprovalClick,
@@ -120,6 +123,10 @@ export async function handleEntry(deps: WorkerDeps, entry: InboxEntry): Promise<
       });
       return `deployment ${record.deploymentId} ended by its workflow run`;
     }
+    case "issue_comment.created":
+      return handlePrComment(deps, parsePayload(IssueCommentCreated, entry));
+    case API_DECISION_KIND:
+      return decideFromApi(deps, parsePayload(ApiDecision, entry));
     case "slack.approve": {
       const click = parsePayload(ApprovalClick, entry);
       return decideApproval(deps, {

@@ -27,7 +27,8 @@ function statusOf(error: unknown): number | undefined {
     : undefined;
 }
 
-async function findByMarker(octokit: Octokit, ref: RepoRef, number: number, marker: string) {
+/** The id of the first comment on the issue or PR whose body holds `marker`, or null. */
+export async function findByMarker(octokit: Octokit, ref: RepoRef, number: number, marker: string) {
   for (let page = 1; page <= 5; page++) {
     const { data } = await octokit.rest.issues.listComments({
       ...ref,

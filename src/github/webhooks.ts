@@ -93,6 +93,24 @@ export const WorkflowRunCompleted = z.object({
 });
 export type WorkflowRunCompleted = z.infer<typeof WorkflowRunCompleted>;
 
+/** A new comment on an issue or a pull request (`issue.pull_request` is present on a pull request). */
+export const IssueCommentCreated = z.object({
+  action: z.literal("created"),
+  installation: Installation,
+  repository: Repository,
+  issue: z.object({
+    number: Id,
+    pull_request: z.object({ url: z.string() }).nullable().optional(),
+  }),
+  comment: z.object({
+    id: Id,
+    body: z.string().max(65_536),
+    html_url: WebUrl,
+    user: z.object({ login: GitHubLogin, type: z.string() }).nullable(),
+  }),
+});
+export type IssueCommentCreated = z.infer<typeof IssueCommentCreated>;
+
 /** Final deployment states end a deploy; the others (queued, in_progress, ...) are progress. */
 export function finalOutcome(state: string): "success" | "failure" | null {
   if (state === "success") return "success";

@@ -79,20 +79,43 @@ export async function launchFromApi(deps: LoopDeps, launch: z.infer<typeof ApiLa
 }
 
 export async function controlFromApi(deps: LoopDeps, control: z.infer<typeof ApiControl>): Promise<string> {
-  await deps.own?.(control.thread_id);
+  return controlThread(deps, {
+    threadId: control.thread_id,
+    action: control.action,
+    by: `api:${control.client}`,
+    reason: control.reason ?? null,
+    ...(control.answer !== undefined ? { answer: control.answer } : {}),
+  });
+}
+
+/**
+ * Pause, resume, cancel or answer a thread, for a human named by `by` (`api:ci`, `github:octocat`).
+ * Returns a note: `<action> applied`, or `skipped: ...` saying why it does not apply.
+ */
+export async function controlThread(
+  deps: LoopDeps,
+  control: {
+    threadId: string;
+    action: "pause" | "resume" | "cancel" | "answer";
+    by: string;
+    reason: string | null;
+    answer?: string;
+  },
+): Promise<string> {
+  await deps.own?.(control.threadId);
   for (let attempt = 0; attempt < 5; attempt++) {
-    const thread = await deps.store.getThread(control.thread_id);
-    if (!thread) return `skipped: no thread ${control.thread_id}`;
+    const thread = await deps.store.getThread(control.threadId);
+    if (!thread) return `skipped: no thread ${control.threadId}`;
     const state = deriveState(thread.events);
     if (state.terminal) return `skipped: thread is ${state.status}`;
-    const by = `api:${control.client}`;
+    const by = control.by;
     let event: NewEvent | null = null;
     if (control.action === "pause" && !state.paused) {
-      event = newEvent("paused", { by, reason: control.reason ?? null });
+      event = newEvent("paused", { by, reason: control.reason });
     } else if (control.action === "resume" && state.paused) {
       event = newEvent("resumed", { by });
     } else if (control.action === "cancel") {
-      event = newEvent("cancelled", { by, reason: control.reason ?? null });
+      event = newEvent("cancelled", { by, reason: control.reason });
     } else if (control.action === "answer" && state.pendingQuestion && control.answer) {
       event = newEvent("human_answered", { answer: control.answer.slice(0, 2_000), slack_user: null });
     }
@@ -103,9 +126,9 @@ export async function controlFromApi(deps: LoopDeps, control: z.infer<typeof Api
       if (error instanceof AppendConflictError) continue;
       throw error;
     }
-    deps.log.info({ thread: thread.id }, `${control.action} by API client ${control.client}`);
+    deps.log.info({ thread: thread.id }, `${control.action} by ${by}`);
     await advanceThread(deps, thread.id);
     return `${control.action} applied`;
   }
-  throw new Error(`thread ${control.thread_id} kept changing; retrying`);
+  throw new Error(`thread ${control.threadId} kept changing; retrying`);
 }

@@ -178,8 +178,8 @@ export const ChatRequest = z.object({
   /** Where the request was made in Slack (its replies go there); null for the REST API. */
   channel: z.string().nullable(),
   ts: z.string().nullable(),
-  source: z.enum(["mention", "command", "api"]),
-  /** The REST API client (its token's name), for requests through the API. */
+  source: z.enum(["mention", "command", "api", "pr_comment"]),
+  /** The REST API client (its token's name), or the GitHub login of a `/deploybot` PR comment. */
   requested_by: z.string().nullable().default(null),
   installation_id: z.number().int(),
   owner: z.string(),

@@ -248,8 +248,12 @@ function eventText(event: ThreadEvent): string {
         BOUND.humanAnswer,
       )}`;
     case "chat_request":
-      return `${event.data.slack_user ? `${plain(event.data.slack_user, 40)} asked in Slack` : `API client ${plain(event.data.requested_by ?? "?", 60)} asked`} for ${plain(event.data.owner, 100)}/${plain(event.data.repo, 100)}: ${quoteUntrusted(
-        event.data.slack_user ? "slack_message" : "api_request",
+      return `${event.data.slack_user ? `${plain(event.data.slack_user, 40)} asked in Slack` : event.data.source === "pr_comment" ? `GitHub user ${plain(event.data.requested_by ?? "?", 60)} asked in a pull request comment` : `API client ${plain(event.data.requested_by ?? "?", 60)} asked`} for ${plain(event.data.owner, 100)}/${plain(event.data.repo, 100)}: ${quoteUntrusted(
+        event.data.slack_user
+          ? "slack_message"
+          : event.data.source === "pr_comment"
+            ? "pr_comment"
+            : "api_request",
         event.data.text,
         BOUND.humanAnswer,
       )}`;

@@ -90,3 +90,27 @@ export function workflowRunCompleted(options: { runId: number; conclusion: strin
   run.head_sha = MERGE_SHA;
   return payload;
 }
+
+/** A new comment on pull request #`number`, from the `issue_comment.created` example. */
+export function prComment(options: {
+  body: string;
+  login: string;
+  commentId?: number;
+  number?: number;
+  userType?: "User" | "Bot";
+}): Json {
+  const payload = placeInRepo(example("issue_comment", (p) => p.action === "created"));
+  const issue = obj(payload.issue);
+  issue.number = options.number ?? 7;
+  issue.pull_request = {
+    url: `https://api.github.com/repos/${OWNER}/${REPO}/pulls/${String(issue.number)}`,
+    html_url: `https://github.com/${OWNER}/${REPO}/pull/${String(issue.number)}`,
+  };
+  const comment = obj(payload.comment);
+  comment.id = options.commentId ?? 900_001;
+  comment.body = options.body;
+  obj(comment.user).login = options.login;
+  obj(comment.user).type = options.userType ?? "User";
+  obj(payload.sender).login = options.login;
+  return payload;
+}
