@@ -1,3 +1,4 @@
+import { installationFinder } from "./github/installations.js";
 import { existsSync, readdirSync } from "node:fs";
 import { pino } from "pino";
 import { createProbot, run } from "probot";
@@ -77,7 +78,7 @@ async function main(): Promise<void> {
         healthRoute(store),
         metricsRoute(store),
         dashboardRoutes({ store, tokens: settings.apiTokens }),
-        apiRoutes({ store, clock, tokens: settings.apiTokens, log: app.log }),
+        apiRoutes({ store, clock, tokens: settings.apiTokens, log: app.log, lookUpInstallations: true }),
         slackRoutes({ store, clock, signingSecret: settings.slack.signingSecret, slack, log: app.log }),
       ],
       onReady: (app) => {
@@ -92,6 +93,7 @@ async function main(): Promise<void> {
           leaseMs: settings.inboxLeaseMs,
           concurrency: settings.workerConcurrency,
           prComments: true,
+          installationOf: installationFinder({ store, clock, appOctokit: () => app.auth() }),
           slack,
           githubUrl,
         });

@@ -28,6 +28,7 @@ import { sendNotification } from "./notify.js";
 import { eventsForVerdict, planNext, type Plan } from "./loop.js";
 import { deployActionOf, type NextStep } from "./next-step.js";
 import { judge, lockKeyOf, type PolicyFacts } from "./policy.js";
+import { unreachableApproval } from "./approvers.js";
 
 /**
  * Runs a thread forward until it must wait: plan (pure), then do exactly that one thing at the
@@ -53,6 +54,11 @@ export interface LoopDeps {
    * in; a caller without it, such as a test, owns the thread by construction).
    */
   own?: (threadId: string) => Promise<void>;
+  /**
+   * The app's installation covering a repository, or null when it is not installed there (asked of
+   * GitHub with the app's token when no merge was seen); absent: only repositories seen before.
+   */
+  installationOf?: (repo: string) => Promise<number | null>;
 }
 
 const MAX_STEPS_PER_RUN = 30;
@@ -390,11 +396,19 @@ async function judgeStep(
 
   const environment = action ? config.environments[environmentIndex(config, action.environment)] : undefined;
   const expiresAfter = environment?.approval_expires_after ?? null;
-  const events = eventsForVerdict(step, verdict, {
-    approvalId: (deps.newId ?? (() => `ap_${randomUUID().replaceAll("-", "").slice(0, 20)}`))(),
-    alreadyDeferred: state.deferred !== null,
-    expiresAt: expiresAfter === null ? null : new Date(deps.clock().getTime() + expiresAfter).toISOString(),
-  });
+  // An approval nobody can give would wait forever: say so at once instead.
+  const unreachable =
+    verdict.kind === "needs_approval" && action
+      ? unreachableApproval(config, action.environment, { slack: Boolean(deps.slack && config.slack) })
+      : null;
+  const events = unreachable
+    ? [newEvent("failed", { reason: unreachable.slice(0, 1_000) })]
+    : eventsForVerdict(step, verdict, {
+        approvalId: (deps.newId ?? (() => `ap_${randomUUID().replaceAll("-", "").slice(0, 20)}`))(),
+        alreadyDeferred: state.deferred !== null,
+        expiresAt:
+          expiresAfter === null ? null : new Date(deps.clock().getTime() + expiresAfter).toISOString(),
+      });
   try {
     await append(deps, thread, events);
   } catch (error) {

@@ -33,6 +33,11 @@ export interface ApiRouteDeps {
   /** token -> client name */
   tokens: ReadonlyMap<string, string>;
   log: Log;
+  /**
+   * Launches for repositories deploybot has not seen yet are queued, and the worker asks GitHub
+   * for the app's installation there; without it, such a launch is a 404.
+   */
+  lookUpInstallations?: boolean;
 }
 
 const PREFIX = "/api/v1/";
@@ -223,7 +228,7 @@ async function launch(deps: ApiRouteDeps, client: string, req: IncomingMessage, 
   const request = { method: "POST", route: `${PREFIX}threads`, body };
   return once(deps, client, req, res, request, async (deliveryId) => {
     const installation = await deps.store.getRef(`repo:${body.repo.toLowerCase()}`);
-    if (!installation) {
+    if (!installation && !deps.lookUpInstallations) {
       throw new HttpError(404, `deploybot does not know ${body.repo}: install the app there and merge once`);
     }
     const threadId = threadIdForLaunch(deliveryId);
@@ -235,7 +240,7 @@ async function launch(deps: ApiRouteDeps, client: string, req: IncomingMessage, 
         payload: {
           thread_id: threadId,
           repo: body.repo,
-          installation_id: Number(installation),
+          installation_id: installation ? Number(installation) : null,
           text: body.text,
           client,
         },

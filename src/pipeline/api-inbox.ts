@@ -11,7 +11,8 @@ import { startRequestThread } from "./requests.js";
 export const ApiLaunch = z.object({
   thread_id: z.string(),
   repo: z.string(),
-  installation_id: z.number().int(),
+  /** Null when the route had not seen the repository: the worker asks GitHub for the installation. */
+  installation_id: z.number().int().nullable(),
   text: z.string().min(1),
   client: z.string(),
 });
@@ -29,6 +30,16 @@ export async function launchFromApi(deps: LoopDeps, launch: z.infer<typeof ApiLa
     await advanceThread(deps, launch.thread_id);
     return `thread ${launch.thread_id}`;
   }
+  const installationId =
+    launch.installation_id ?? (deps.installationOf ? await deps.installationOf(launch.repo) : null);
+  if (installationId === null) {
+    return failLaunch(
+      deps,
+      launch,
+      0,
+      `deploybot is not installed on ${launch.repo}: install the GitHub App there (or check the name)`,
+    );
+  }
   const origin = {
     source: "api" as const,
     slackUser: null,
@@ -39,43 +50,50 @@ export async function launchFromApi(deps: LoopDeps, launch: z.infer<typeof ApiLa
   const started = await startRequestThread(deps, {
     threadId: launch.thread_id,
     repo: launch.repo,
-    installationId: launch.installation_id,
+    installationId,
     text: launch.text,
     origin,
   });
-  if (!started.ok) {
-    // The caller follows the thread it was given: it must say why nothing happened.
-    const { owner, repo } = repoRefOf(launch.repo);
-    await deps.store.createThread(
-      {
-        id: launch.thread_id,
-        repo: launch.repo,
-        installationId: launch.installation_id,
-        title: `${launch.repo}: ${launch.text}`.slice(0, 200),
-      },
-      [
-        newEvent("chat_request", {
-          text: launch.text.slice(0, 2_000),
-          slack_user: null,
-          channel: null,
-          ts: null,
-          source: "api",
-          requested_by: launch.client,
-          installation_id: launch.installation_id,
-          owner,
-          repo,
-        }),
-        newEvent("failed", { reason: started.problem.slice(0, 1_000) }),
-      ],
-      deps.clock(),
-    );
-    return `failed: ${started.problem}`;
-  }
+  if (!started.ok) return failLaunch(deps, launch, installationId, started.problem);
   deps.log.info(
     { thread: launch.thread_id, repo: launch.repo },
     `API client ${launch.client} started a thread`,
   );
   return `thread ${launch.thread_id}`;
+}
+
+/** The caller follows the thread it was given: a launch that cannot start says why on it. */
+async function failLaunch(
+  deps: LoopDeps,
+  launch: z.infer<typeof ApiLaunch>,
+  installationId: number,
+  problem: string,
+): Promise<string> {
+  const { owner, repo } = repoRefOf(launch.repo);
+  await deps.store.createThread(
+    {
+      id: launch.thread_id,
+      repo: launch.repo,
+      installationId,
+      title: `${launch.repo}: ${launch.text}`.slice(0, 200),
+    },
+    [
+      newEvent("chat_request", {
+        text: launch.text.slice(0, 2_000),
+        slack_user: null,
+        channel: null,
+        ts: null,
+        source: "api",
+        requested_by: launch.client,
+        installation_id: installationId,
+        owner,
+        repo,
+      }),
+      newEvent("failed", { reason: problem.slice(0, 1_000) }),
+    ],
+    deps.clock(),
+  );
+  return `failed: ${problem}`;
 }
 
 export async function controlFromApi(deps: LoopDeps, control: z.infer<typeof ApiControl>): Promise<string> {

@@ -137,18 +137,7 @@ export function approverVerdict(input: {
   return { ok: true };
 }
 
-/** Whether a person on some channel could decide an approval for `environment` at all. */
-export function approverReachable(
-  config: RepoConfig,
-  environment: string,
-  channels: { slack: boolean },
-): boolean {
-  const env = config.environments[environmentIndex(config, environment)];
-  if (!env) return false;
-  const slackIds = env.approvers.filter((id) => !id.startsWith("api:"));
-  const apiIds = env.approvers.filter((id) => id.startsWith("api:"));
-  return (channels.slack && slackIds.length > 0) || env.github_approvers.length > 0 || apiIds.length > 0;
-}
+export { approverReachable, unreachableApproval } from "../agent/approvers.js";
 
 /** Whether `login` is an active member of the team `org/slug` (GET /orgs/{org}/teams/{slug}/memberships/{login}). */
 export async function isTeamMember(octokit: Octokit, team: string, login: string): Promise<boolean> {

@@ -10,6 +10,7 @@ import { deriveState } from "../thread/state.js";
 import { controlThread } from "./api-inbox.js";
 import { decideApproval } from "./approvals.js";
 import { threadIdForMerge } from "./ingest.js";
+import { prThreadRef } from "./pr-threads.js";
 import { startRequestThread } from "./requests.js";
 
 /**
@@ -21,11 +22,6 @@ import { startRequestThread } from "./requests.js";
 
 /** Permissions that may command deploybot (maintain reads as write in `permission`). */
 const COMMANDING = new Set(["admin", "maintain", "write"]);
-
-/** The store ref that names the newest thread started about a pull request, besides its merge's. */
-export function prThreadRef(repo: string, number: number): string {
-  return `pr_thread:${repo.toLowerCase()}#${number}`;
-}
 
 function replyMarker(commentId: number): string {
   return `<!-- deploybot:reply=${commentId} -->`;

@@ -155,6 +155,9 @@ async function resolveRepository(
   for (const match of text.matchAll(/\b([\w.-]+\/[\w.-]+)\b/g)) {
     const installation = await deps.store.getRef(`repo:${match[1]!.toLowerCase()}`);
     if (installation) return { repo: match[1]!, installationId: Number(installation) };
+    // Never merged into while deploybot watched: the app may still be installed there.
+    const found = deps.installationOf ? await deps.installationOf(match[1]!) : null;
+    if (found !== null) return { repo: match[1]!, installationId: found };
   }
   const byChannel = await deps.store.getRef(`channel:${channel}`);
   if (!byChannel) return null;
@@ -178,7 +181,7 @@ export async function startChatThread(
   const target = await resolveRepository(deps, request.text, request.channel);
   if (!target) {
     await reply(
-      "I don't know which repository this channel deploys. Name it as `owner/repo` (deploybot must be installed there and have deployed it once).",
+      "I don't know which repository this channel deploys. Name it as `owner/repo` (deploybot must be installed there).",
     );
     return "skipped: no repository for this channel";
   }

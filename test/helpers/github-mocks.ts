@@ -33,6 +33,12 @@ export const CONFIG_NO_APPROVAL_YAML = CONFIG_YAML.replace(
   "",
 );
 
+/** The same config with GitHub approvers for production, reachable without Slack. */
+export const CONFIG_GITHUB_APPROVERS_YAML = CONFIG_YAML.replace(
+  "    approval_expires_after: 24h\n",
+  "    github_approvers: [Hubot, octocat]\n    approval_expires_after: 24h\n",
+);
+
 export function mockInstallationToken(): nock.Scope {
   return nock(API)
     .post(`/app/installations/${INSTALLATION_ID}/access_tokens`)

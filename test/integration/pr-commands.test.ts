@@ -11,7 +11,7 @@ import {
   REPO,
 } from "../helpers/fixtures.js";
 import {
-  CONFIG_YAML,
+  CONFIG_GITHUB_APPROVERS_YAML,
   mockCreateDeployment,
   mockDispatch,
   mockIssueComment,
@@ -25,13 +25,9 @@ import { createHarness, type Harness } from "../helpers/harness.js";
 /** Commands in pull request comments: who may give them, what they do, and what deploybot answers. */
 
 const THREAD_ID = threadIdForMerge(`${OWNER}/${REPO}`, 7, MERGE_SHA);
-export const GITHUB_APPROVERS_YAML = CONFIG_YAML.replace(
-  "    approval_expires_after: 24h\n",
-  "    github_approvers: [Hubot, octocat]\n    approval_expires_after: 24h\n",
-);
 
 /** Merge #7 and let its staging deploy succeed: the thread waits for the production approval. */
-async function untilApproval(harness: Harness, config = GITHUB_APPROVERS_YAML): Promise<void> {
+async function untilApproval(harness: Harness, config = CONFIG_GITHUB_APPROVERS_YAML): Promise<void> {
   const scopes = [
     ...mockMergeContext({ config }),
     mockCreateDeployment(1001, { sha: MERGE_SHA, environment: "staging" }),
