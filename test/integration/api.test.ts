@@ -254,6 +254,8 @@ describe("the OpenAPI description", () => {
         "POST /api/v1/threads/{id}/resume",
         "POST /api/v1/threads/{id}/cancel",
         "POST /api/v1/threads/{id}/answer",
+        "POST /api/v1/threads/{id}/approve",
+        "POST /api/v1/threads/{id}/reject",
       ].sort(),
     );
   });
