@@ -59,19 +59,20 @@ function cell(thread: Thread, state: ThreadState, component: string, environment
   return `${mark} \`${short(last.data.sha)}\`${details.length ? ` · ${details.join(" · ")}` : ""}`;
 }
 
-/** Who approved a step to an environment, in this thread. */
+/** Who approved or rejected a step to an environment, in this thread, and through which channel. */
 function approvals(thread: Thread): string[] {
   const requests = new Map(
     eventsOf(thread.events, "approval_requested").map((e) => [e.data.approval_id, e.data.step]),
   );
-  return eventsOf(thread.events, "approval_granted").flatMap((granted) => {
-    const action = requests.get(granted.data.approval_id);
+  return thread.events.flatMap((event) => {
+    if (event.type !== "approval_granted" && event.type !== "approval_rejected") return [];
+    const action = requests.get(event.data.approval_id);
     const step = action ? deployActionOf(action) : null;
-    return step
-      ? [
-          `${step.component} \`${short(step.sha)}\` to ${mdText(step.environment, 60)} approved by ${mdText(deciderLabel(granted.data), 80)}`,
-        ]
-      : [];
+    if (!step) return [];
+    const what = `${step.component} \`${short(step.sha)}\` to ${mdText(step.environment, 60)}`;
+    return event.type === "approval_granted"
+      ? [`${what} approved by ${mdText(deciderLabel(event.data), 80)}`]
+      : [`${what} rejected by ${mdText(deciderLabel(event.data), 80)}: ${mdText(event.data.reason, 200)}`];
   });
 }
 
