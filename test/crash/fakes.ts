@@ -30,6 +30,9 @@ export class FakeGitHub extends FakeServer {
   readonly dispatches: Dispatch[] = [];
   private nextDeploymentId = 1001;
   private nextRunId = 5001;
+  private nextCommentId = 70_001;
+  /** Comments on pull requests, as GitHub keeps them. */
+  readonly comments: { id: number; number: number; body: string }[] = [];
 
   constructor(private readonly options: { configYaml: string; files: string[]; sha: string }) {
     super("GitHub", (request) => this.route(request));
@@ -151,6 +154,31 @@ export class FakeGitHub extends FakeServer {
     }
     if (method === "GET" && rest.startsWith("/compare/")) {
       return { status: 200, json: { total_commits: 0, commits: [], files: [] } };
+    }
+    return this.routeComment(method, rest, request);
+  }
+
+  /** The pull request's comments: the deploy's one comment, created once and edited in place. */
+  private routeComment(method: string, rest: string, request: RecordedRequest): Reply | null {
+    const onIssue = /^\/issues\/(\d+)\/comments$/.exec(rest);
+    if (onIssue && method === "POST") {
+      const comment = {
+        id: this.nextCommentId++,
+        number: Number(onIssue[1]),
+        body: String(json(request).body),
+      };
+      this.comments.push(comment);
+      return { status: 201, json: comment };
+    }
+    if (onIssue && method === "GET") {
+      return { status: 200, json: this.comments.filter((c) => c.number === Number(onIssue[1])) };
+    }
+    const edited = /^\/issues\/comments\/(\d+)$/.exec(rest);
+    const known = edited ? this.comments.find((c) => c.id === Number(edited[1])) : undefined;
+    if (edited && method === "PATCH") {
+      if (!known) return { status: 404, json: { message: "Not Found" } };
+      known.body = String(json(request).body);
+      return { status: 200, json: known };
     }
     return null;
   }
