@@ -13,6 +13,8 @@ export const HANDLED_EVENTS = [
   "deployment_status.created",
   "workflow_run.completed",
   "issue_comment.created",
+  "deployment.created",
+  "deployment_protection_rule.requested",
 ] as const;
 
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean> | boolean;

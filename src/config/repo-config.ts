@@ -54,6 +54,12 @@ export const EnvironmentConfig = z.strictObject({
 export const RepoConfigSchema = z
   .strictObject({
     branch: z.string().min(1).default("main"),
+    /**
+     * `deploybot`: deploybot creates each GitHub Deployment and the workflow reports on it.
+     * `actions`: the workflow's job names its `environment:`; Actions creates the deployment and
+     * deploybot adopts it (environment secrets, protection rules and GitHub's history kept).
+     */
+    deployments: z.enum(["deploybot", "actions"]).default("deploybot"),
     components: z
       .record(z.string(), ComponentConfig)
       .refine((components) => Object.keys(components).length > 0, "define at least one component"),

@@ -148,6 +148,17 @@ export const DeploymentCreated = z.object({
   sha: Sha,
 });
 
+/**
+ * `deployments: actions`: the workflow was dispatched before any deployment exists; the deployment
+ * the run's job creates for its `environment:` is adopted when GitHub reports it.
+ */
+export const RunDispatched = z.object({
+  step_seq: z.number().int(),
+  workflow: z.string(),
+  run_id: z.number().int(),
+  run_url: z.string().nullable(),
+});
+
 export const DeployDispatched = z.object({
   deployment_id: z.number().int(),
   workflow: z.string(),
@@ -262,6 +273,7 @@ export const EventData = {
   deploy_authorized: DeployAuthorized,
   deployment_created: DeploymentCreated,
   deploy_dispatched: DeployDispatched,
+  run_dispatched: RunDispatched,
   deploy_finished: DeployFinished,
   chat_request: ChatRequest,
   branch_head: BranchHead,

@@ -259,6 +259,8 @@ function eventText(event: ThreadEvent): string {
       )}`;
     case "branch_head":
       return `the tip of ${plain(event.data.branch, 100)} is ${event.data.sha}; deploy this commit`;
+    case "run_dispatched":
+      return `workflow ${plain(event.data.workflow, 100)} dispatched as run ${event.data.run_id}; waiting for the deployment its job creates`;
     case "pr_found":
       return `${event.data.sha} is the merge of PR #${event.data.number} by ${plain(event.data.author, 100)}`;
     case "slack_posted":
@@ -391,6 +393,8 @@ function markdownLine(event: ThreadEvent): string {
       return `rejected by ${mdText(deciderLabel(event.data), 60)}: ${mdText(event.data.reason, 200)}`;
     case "approval_expired":
       return "approval expired";
+    case "run_dispatched":
+      return `workflow \`${truncate(event.data.workflow.replace(/`/g, ""), 100)}\` dispatched (run ${event.data.run_id})`;
     case "pr_found":
       return `commit \`${short(event.data.sha)}\` is the merge of PR #${event.data.number} by ${mdText(event.data.author, 60)}`;
     case "deploy_authorized":

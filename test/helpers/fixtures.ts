@@ -114,3 +114,45 @@ export function prComment(options: {
   obj(payload.sender).login = options.login;
   return payload;
 }
+
+/** A deployment that a workflow run's job created (`environment:`), from the `deployment.created` example. */
+export function deploymentCreatedByRun(options: {
+  deploymentId: number;
+  environment: string;
+  runId: number;
+}): Json {
+  const payload = placeInRepo(
+    example("deployment", (p) => p.action === "created" && Boolean(p.workflow_run)),
+  );
+  const deployment = obj(payload.deployment);
+  deployment.id = options.deploymentId;
+  deployment.environment = options.environment;
+  deployment.sha = MERGE_SHA;
+  const run = obj(payload.workflow_run);
+  run.id = options.runId;
+  run.html_url = `https://github.com/${OWNER}/${REPO}/actions/runs/${options.runId}`;
+  return payload;
+}
+
+/**
+ * `deployment_protection_rule.requested` for a run. @octokit/webhooks-examples has no example of
+ * this event: it is the `deployment.created` example's repository and installation with the fields
+ * GitHub documents for it (environment, event, deployment_callback_url).
+ */
+export function protectionRuleRequested(options: {
+  runId: number;
+  environment: string;
+  event?: string;
+}): Json {
+  const base = placeInRepo(example("deployment", (p) => p.action === "created" && Boolean(p.workflow_run)));
+  return {
+    action: "requested",
+    environment: options.environment,
+    event: options.event ?? "workflow_dispatch",
+    deployment_callback_url: `https://api.github.com/repos/${OWNER}/${REPO}/actions/runs/${options.runId}/deployment_protection_rule`,
+    deployment: null,
+    repository: base.repository,
+    installation: base.installation,
+    sender: base.sender,
+  };
+}
