@@ -17,6 +17,7 @@ import {
   CONFIG_NO_APPROVAL_YAML,
   mockDispatch,
   mockMergeContext,
+  mockRepoConfig,
   type DispatchBody,
 } from "../helpers/github-mocks.js";
 import { createHarness, type Harness } from "../helpers/harness.js";
@@ -37,6 +38,13 @@ async function mergeInActionsMode(harness: Harness): Promise<DispatchBody[]> {
   await harness.deliver("pull_request", mergedPullRequest());
   for (const scope of scopes) expect(scope.isDone()).toBe(true);
   return sent;
+}
+
+/** A run of a workflow file, on the merge commit. */
+function mockRun(runId: number, workflow: string) {
+  return nock(API)
+    .get(`${repoPath}/actions/runs/${runId}`)
+    .reply(200, { id: runId, path: `.github/workflows/${workflow}`, head_sha: MERGE_SHA });
 }
 
 function mockGateReview(
@@ -122,10 +130,11 @@ describe("deploybot as the environment's protection rule", () => {
     expect(reviews[0]!.comment).toContain("deploybot authorised this deploy of backend 0123456 to staging");
   });
 
-  it("rejects a manual run of a protected environment with the reason and the way through deploybot", async () => {
+  it("rejects a manual run of a protected environment with the policy's reason and the way through deploybot", async () => {
     const harness = await createHarness();
     await mergeInActionsMode(harness);
     const reviews: { state: string; comment: string; environment_name: string }[] = [];
+    const scopes = [mockRepoConfig(ACTIONS_YAML), mockRun(7777, "deploy-backend.yml")];
     const scope = mockGateReview(7777, reviews);
     await harness.deliver(
       "deployment_protection_rule",
@@ -133,8 +142,27 @@ describe("deploybot as the environment's protection rule", () => {
     );
     expect(scope.isDone()).toBe(true);
     expect(reviews[0]).toMatchObject({ state: "rejected", environment_name: "production" });
-    expect(reviews[0]!.comment).toContain("deploybot did not dispatch this run");
+    for (const read of scopes) expect(read.isDone()).toBe(true);
+    expect(reviews[0]!.comment).toContain("backend 0123456 has not succeeded in staging yet");
     expect(reviews[0]!.comment).toContain("/deploybot deploy <component> to production");
+  });
+
+  it("approves a manual run the policy allows", async () => {
+    const harness = await createHarness();
+    await mergeInActionsMode(harness);
+    const reviews: { state: string; comment: string; environment_name: string }[] = [];
+    const scopes = [
+      mockRepoConfig(ACTIONS_YAML),
+      mockRun(7778, "deploy-frontend.yml"),
+      mockGateReview(7778, reviews),
+    ];
+    await harness.deliver(
+      "deployment_protection_rule",
+      protectionRuleRequested({ runId: 7778, environment: "staging" }),
+    );
+    for (const scope of scopes) expect(scope.isDone()).toBe(true);
+    expect(reviews[0]).toMatchObject({ state: "approved", environment_name: "staging" });
+    expect(reviews[0]!.comment).toContain("deploybot's policy allows frontend 0123456 in staging");
   });
 
   it("rejects deploybot's own run when it targets another environment than the one authorised", async () => {
