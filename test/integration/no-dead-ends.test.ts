@@ -13,6 +13,7 @@ import {
 import {
   API,
   CONFIG_NO_APPROVAL_YAML,
+  CONFIG_YAML,
   mockCiState,
   mockCreateDeployment,
   mockDeploymentHistory,
@@ -22,7 +23,7 @@ import {
   mockMergeContext,
   mockRepoConfig,
 } from "../helpers/github-mocks.js";
-import { startAppServer, type AppServer } from "../helpers/app-server.js";
+import { mockSlack, slackEventBody, startAppServer, type AppServer } from "../helpers/app-server.js";
 import { createHarness } from "../helpers/harness.js";
 
 /** A thread never waits silently, and can start wherever the app is installed. */
@@ -109,6 +110,39 @@ describe("a thread started through the REST API", () => {
     expect(state.terminal?.type === "failed" && state.terminal.data.reason).toContain(
       `deploybot is not installed on ${OWNER}/elsewhere`,
     );
+  });
+});
+
+describe("a Slack request naming a repository deploybot has not seen", () => {
+  it("finds it through the app's installation and starts the thread", async () => {
+    app = await startAppServer({ lookUpInstallations: true });
+    const scopes = [
+      mockRepoInstallation(`${OWNER}/${REPO}`, INSTALLATION_ID),
+      mockInstallationToken(),
+      mockRepoConfig(CONFIG_YAML),
+      nock(API)
+        .get(`${repoPath}/branches/main`)
+        .reply(200, { name: "main", commit: { sha: HEAD } }),
+      mockDeploymentHistory(["staging", "production"]),
+      mockCiState(HEAD),
+      mockCreateDeployment(2001, { sha: HEAD, environment: "staging" }),
+      mockDispatch("deploy-frontend.yml", 6001),
+      mockSlack(app.slackCalls, { "chat.postMessage": 1 }),
+    ];
+    const mention = slackEventBody({
+      type: "app_mention",
+      user: "U01ASKER",
+      text: `<@U0BOT> deploy the frontend of ${OWNER}/${REPO} to staging`,
+      channel: "C09ELSEWHERE",
+      ts: "1700000100.000100",
+    });
+    expect((await app.slack("/slack/events", mention)).status).toBe(200);
+    await app.runWorker();
+
+    for (const scope of scopes) expect(scope.isDone()).toBe(true);
+    const [summary] = await app.store.listThreads({});
+    expect(summary).toMatchObject({ repo: `${OWNER}/${REPO}`, installationId: INSTALLATION_ID });
+    expect(summary?.status).toBe("waiting_for_deploy");
   });
 });
 
