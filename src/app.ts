@@ -12,6 +12,9 @@ export const HANDLED_EVENTS = [
   "pull_request.closed",
   "deployment_status.created",
   "workflow_run.completed",
+  "issue_comment.created",
+  "deployment.created",
+  "deployment_protection_rule.requested",
 ] as const;
 
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean> | boolean;
@@ -37,6 +40,13 @@ export function createApp(deps: AppDeps): ApplicationFunction {
         app.log.debug({ delivery: context.id }, "pull request closed without merging: nothing to deploy");
         return;
       }
+      if (context.name === "issue_comment" && "comment" in context.payload) {
+        const skip = commentSkipReason(context.payload.comment);
+        if (skip) {
+          app.log.debug({ delivery: context.id }, skip);
+          return;
+        }
+      }
       const stored = await deps.store.enqueue(
         {
           deliveryId: context.id,
@@ -56,6 +66,18 @@ export function createApp(deps: AppDeps): ApplicationFunction {
     for (const route of deps.routes?.(app) ?? []) options.addHandler(route);
     await deps.onReady?.(app);
   };
+}
+
+/** Why a new comment is none of deploybot's business, or null: only `/deploybot` lines by people count. */
+function commentSkipReason(comment: {
+  body?: string | null;
+  user?: { type?: string; login?: string } | null;
+}): string | null {
+  if (comment.user?.type === "Bot" || comment.user?.login?.endsWith("[bot]"))
+    return "a comment by a bot: ignored";
+  if (!/^\/deploybot(\s|$)/m.test(comment.body ?? ""))
+    return "a comment without a /deploybot command: ignored";
+  return null;
 }
 
 /** `GET /healthz`: the process is up and its database answers. */

@@ -1,3 +1,4 @@
+import { installationFinder } from "./github/installations.js";
 import { existsSync, readdirSync } from "node:fs";
 import { pino } from "pino";
 import { createProbot, run } from "probot";
@@ -108,7 +109,7 @@ async function main(): Promise<void> {
           githubUrl,
           slackUrl: new URL(settings.slack.apiUrl).origin,
         }),
-        apiRoutes({ store, clock, tokens: settings.apiTokens, log }),
+        apiRoutes({ store, clock, tokens: settings.apiTokens, log, lookUpInstallations: true }),
         slackRoutes({ store, clock, signingSecret: settings.slack.signingSecret, slack, log }),
       ],
       onReady: (app) => {
@@ -124,6 +125,7 @@ async function main(): Promise<void> {
           concurrency: settings.workerConcurrency,
           retentionDays: settings.retentionDays,
           prComments: true,
+          installationOf: installationFinder({ store, clock, appOctokit: () => app.auth() }),
           slack,
           githubUrl,
         });

@@ -2,13 +2,20 @@ import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { advanceThread, finishDeploy, type LoopDeps } from "./agent/runner.js";
 import {
+  DeploymentCreatedHook,
+  DeploymentProtectionRuleRequested,
   DeploymentStatusCreated,
+  IssueCommentCreated,
   PullRequestClosed,
   WorkflowRunCompleted,
   deploymentIdInRunTitle,
   finalOutcome,
 } from "./github/webhooks.js";
 import { ApiControl, ApiLaunch, controlFromApi, launchFromApi } from "./pipeline/api-inbox.js";
+import { API_DECISION_KIND, ApiDecision, decideFromApi } from "./pipeline/approvals.js";
+import { handlePrComment } from "./pipeline/pr-commands.js";
+import { adoptDeployment, runEndedWithoutDeployment } from "./pipeline/adopt-deployment.js";
+import { reviewDeploymentGate } from "./pipeline/deployment-gate.js";
 import { ingestMerge } from "./pipeline/ingest.js";
 import {
   ApprovalClick,
@@ -103,7 +110,13 @@ export async function handleEntry(deps: WorkerDeps, entry: InboxEntry): Promise<
       const record =
         (await deps.store.getDeploymentByRun(run.id)) ??
         (byTitle !== null ? await deps.store.getDeployment(byTitle) : null);
-      if (!record) return `skipped: run ${run.id} is not a deploybot deploy`;
+      if (!record) {
+        const parsed = parsePayload(WorkflowRunCompleted, entry);
+        return (
+          (await runEndedWithoutDeployment(deps, parsed)) ??
+          `skipped: run ${run.id} is not a deploybot deploy`
+        );
+      }
       if (record.state !== "pending")
         return `skipped: deployment ${record.deploymentId} already ${record.state}`;
       // The workflow should have set a final deployment status; a run that ends without one ends the deploy.
@@ -123,6 +136,14 @@ export async function handleEntry(deps: WorkerDeps, entry: InboxEntry): Promise<
       });
       return `deployment ${record.deploymentId} ended by its workflow run`;
     }
+    case "deployment.created":
+      return adoptDeployment(deps, parsePayload(DeploymentCreatedHook, entry));
+    case "deployment_protection_rule.requested":
+      return reviewDeploymentGate(deps, parsePayload(DeploymentProtectionRuleRequested, entry));
+    case "issue_comment.created":
+      return handlePrComment(deps, parsePayload(IssueCommentCreated, entry));
+    case API_DECISION_KIND:
+      return decideFromApi(deps, parsePayload(ApiDecision, entry));
     case "slack.approve": {
       const click = parsePayload(ApprovalClick, entry);
       return decideApproval(deps, {

@@ -359,11 +359,24 @@ function expand(
   }
   if ("approved" in shorthand)
     return [
-      newEvent("approval_granted", { approval_id: shorthand.approved.id, slack_user: shorthand.approved.by }),
+      newEvent("approval_granted", {
+        approval_id: shorthand.approved.id,
+        by: shorthand.approved.by,
+        channel: "slack",
+        slack_user: shorthand.approved.by,
+      }),
     ];
   if ("rejected" in shorthand) {
     const r = shorthand.rejected;
-    return [newEvent("approval_rejected", { approval_id: r.id, slack_user: r.by, reason: r.reason })];
+    return [
+      newEvent("approval_rejected", {
+        approval_id: r.id,
+        by: r.by,
+        channel: "slack",
+        slack_user: r.by,
+        reason: r.reason,
+      }),
+    ];
   }
   if ("expired" in shorthand) return [newEvent("approval_expired", { approval_id: shorthand.expired.id })];
   if ("question" in shorthand)

@@ -1,18 +1,10 @@
 import { environmentIndex, slackUserOfLogin, type RepoConfig } from "../config/repo-config.js";
 
 /**
- * Who may decide an approval: policy in code, per environment. The approvers are Slack user ids
- * and user-group ids (resolved by the caller); the PR's author (found through the `users:` mapping,
- * whatever the case of the login) may not approve their own deploy to the last (production)
- * environment, and may always reject it.
+ * The self-approval rule's blind spot in Slack: the PR's author is known by a GitHub login, and
+ * only the `users:` mapping links it to a Slack id. (Who may decide is judged in
+ * pipeline/approvals.ts, for every channel.)
  */
-
-export type ApproverVerdict = { ok: true } | { ok: false; reason: string };
-
-export function userGroupsOf(config: RepoConfig, environment: string): string[] {
-  const env = config.environments[environmentIndex(config, environment)];
-  return (env?.approvers ?? []).filter((id) => id.startsWith("S"));
-}
 
 /**
  * The PR author's login when the self-approval rule applies to this environment (the last one) but
@@ -28,38 +20,36 @@ export function uncheckedAuthor(
   return slackUserOfLogin(config, prAuthor) === null ? prAuthor : null;
 }
 
-export function mayDecide(input: {
-  config: RepoConfig;
-  environment: string;
-  slackUser: string;
-  decision: "approve" | "reject";
-  /** Members of the environment's approver user groups, by group id. */
-  groupMembers: ReadonlyMap<string, readonly string[]>;
-  /** The GitHub login of the PR's author, when the thread started from a merge. */
-  prAuthor: string | null;
-}): ApproverVerdict {
-  const { config, environment, slackUser } = input;
-  const index = environmentIndex(config, environment);
-  const env = config.environments[index];
-  if (!env) return { ok: false, reason: `${environment} is not an environment of this repository` };
-  const authorSlackUser = input.prAuthor ? slackUserOfLogin(config, input.prAuthor) : null;
-  const isAuthor = authorSlackUser !== null && authorSlackUser === slackUser;
+/**
+ * Whether anyone could decide an approval for `environment`: Slack approvers when Slack is on for
+ * the repository, GitHub approvers (PR comments), or API tokens listed as `api:<name>`.
+ */
+export function approverReachable(
+  config: RepoConfig,
+  environment: string,
+  channels: { slack: boolean },
+): boolean {
+  const env = config.environments[environmentIndex(config, environment)];
+  if (!env) return false;
+  const slackIds = env.approvers.filter((id) => !id.startsWith("api:"));
+  const apiIds = env.approvers.filter((id) => id.startsWith("api:"));
+  return (channels.slack && slackIds.length > 0) || env.github_approvers.length > 0 || apiIds.length > 0;
+}
 
-  if (input.decision === "reject" && isAuthor) return { ok: true };
-  const listed =
-    env.approvers.includes(slackUser) ||
-    env.approvers.some((id) => id.startsWith("S") && (input.groupMembers.get(id) ?? []).includes(slackUser));
-  if (!listed) {
-    return {
-      ok: false,
-      reason: `only the approvers of ${environment} may ${input.decision} this (${env.approvers.map((id) => (id.startsWith("S") ? `<!subteam^${id}>` : `<@${id}>`)).join(", ")})`,
-    };
-  }
-  if (input.decision === "approve" && isAuthor && index === config.environments.length - 1) {
-    return {
-      ok: false,
-      reason: `you authored this pull request: someone else must approve its ${environment} deploy`,
-    };
-  }
-  return { ok: true };
+/** Why an approval for `environment` would wait forever (no approver can be reached), or null. */
+export function unreachableApproval(
+  config: RepoConfig,
+  environment: string,
+  channels: { slack: boolean },
+): string | null {
+  if (approverReachable(config, environment, channels)) return null;
+  const env = config.environments[environmentIndex(config, environment)];
+  const slackIds = env?.approvers.filter((id) => !id.startsWith("api:")) ?? [];
+  const slackProblem =
+    slackIds.length === 0
+      ? "no Slack approvers"
+      : config.slack
+        ? "Slack approvers but SLACK_BOT_TOKEN is not set"
+        : "Slack approvers but no slack.channel to ask them in";
+  return `${environment} needs an approval, but no approver can be reached (${slackProblem}, no github_approvers, no api:<name> approvers): add github_approvers to ${environment} in .github/deploybot.yml, or set up Slack`;
 }

@@ -25,6 +25,14 @@ export type Plan =
   | { kind: "idle"; reason: string }
   | { kind: "wait"; status: ThreadStatus; waitingOn: string | null }
   | { kind: "create_deployment"; authorized: EventOf<"deploy_authorized"> }
+  /** `deployments: actions`: dispatch the workflow; the deployment comes from its run. */
+  | { kind: "dispatch_run"; authorized: EventOf<"deploy_authorized"> }
+  | {
+      kind: "run_timeout";
+      authorized: EventOf<"deploy_authorized">;
+      run: EventOf<"run_dispatched">;
+      timeoutMs: number;
+    }
   | {
       kind: "dispatch";
       authorized: EventOf<"deploy_authorized">;
@@ -91,6 +99,16 @@ function planStep(thread: Thread, options: PlanOptions): Plan {
   if (!config) return { kind: "idle", reason: "thread has no configuration" };
 
   if (state.inFlight) {
+    if (!state.inFlight.created && config.deployments === "actions") {
+      const { authorized, runDispatched: run } = state.inFlight;
+      if (!run) return { kind: "dispatch_run", authorized };
+      const timeoutMs =
+        config.environments.find((e) => e.name === authorized.data.environment)?.deploy_timeout ?? null;
+      if (timeoutMs !== null && options.now.getTime() >= Date.parse(run.at) + timeoutMs) {
+        return { kind: "run_timeout", authorized, run, timeoutMs };
+      }
+      return { kind: "wait", status: state.status, waitingOn: state.waitingOn };
+    }
     if (!state.inFlight.created) return { kind: "create_deployment", authorized: state.inFlight.authorized };
     if (!state.inFlight.dispatched) {
       return { kind: "dispatch", authorized: state.inFlight.authorized, created: state.inFlight.created };

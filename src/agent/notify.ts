@@ -14,7 +14,15 @@ import {
   type ApprovalCardInput,
   type ApprovalOutcome as CardOutcome,
 } from "../slack/blocks.js";
-import { eventsOf, lastOf, newEvent, type EventOf, type NewEvent, type Thread } from "../thread/events.js";
+import {
+  deciderLabel,
+  eventsOf,
+  lastOf,
+  newEvent,
+  type EventOf,
+  type NewEvent,
+  type Thread,
+} from "../thread/events.js";
 import { changedComponents, configOf, deriveState, threadEndedReason } from "../thread/state.js";
 import { uncheckedAuthor } from "./approvers.js";
 import { deployActionOf } from "./next-step.js";
@@ -156,9 +164,14 @@ export async function sendNotification(
 function cardOutcome(event: ApprovalOutcome): CardOutcome {
   switch (event.type) {
     case "approval_granted":
-      return { kind: "approved", slackUser: event.data.slack_user, at: event.at };
+      return { kind: "approved", slackUser: deciderLabel(event.data), at: event.at };
     case "approval_rejected":
-      return { kind: "rejected", slackUser: event.data.slack_user, at: event.at, reason: event.data.reason };
+      return {
+        kind: "rejected",
+        slackUser: deciderLabel(event.data),
+        at: event.at,
+        reason: event.data.reason,
+      };
     case "approval_expired":
       return { kind: "expired", slackUser: null, at: event.at };
     default:

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { RepoConfig } from "../config/repo-config.js";
 import { deployActionOf } from "./next-step.js";
-import { eventsOf, lastOf, type Thread } from "../thread/events.js";
+import { deciderLabel, eventsOf, lastOf, type Thread } from "../thread/events.js";
 import { mdText, SAFE_URL } from "../thread/render.js";
 import { changedComponents, deriveState, type ThreadState } from "../thread/state.js";
 
@@ -59,19 +59,20 @@ function cell(thread: Thread, state: ThreadState, component: string, environment
   return `${mark} \`${short(last.data.sha)}\`${details.length ? ` · ${details.join(" · ")}` : ""}`;
 }
 
-/** Who approved a step to an environment, in this thread. */
+/** Who approved or rejected a step to an environment, in this thread, and through which channel. */
 function approvals(thread: Thread): string[] {
   const requests = new Map(
     eventsOf(thread.events, "approval_requested").map((e) => [e.data.approval_id, e.data.step]),
   );
-  return eventsOf(thread.events, "approval_granted").flatMap((granted) => {
-    const action = requests.get(granted.data.approval_id);
+  return thread.events.flatMap((event) => {
+    if (event.type !== "approval_granted" && event.type !== "approval_rejected") return [];
+    const action = requests.get(event.data.approval_id);
     const step = action ? deployActionOf(action) : null;
-    return step
-      ? [
-          `${step.component} \`${short(step.sha)}\` to ${mdText(step.environment, 60)} approved by ${mdText(granted.data.slack_user, 60)}`,
-        ]
-      : [];
+    if (!step) return [];
+    const what = `${step.component} \`${short(step.sha)}\` to ${mdText(step.environment, 60)}`;
+    return event.type === "approval_granted"
+      ? [`${what} approved by ${mdText(deciderLabel(event.data), 80)}`]
+      : [`${what} rejected by ${mdText(deciderLabel(event.data), 80)}: ${mdText(event.data.reason, 200)}`];
   });
 }
 
@@ -80,9 +81,16 @@ function waitingLine(state: ThreadState, config: RepoConfig): string | null {
   if (state.pendingApproval) {
     const action = deployActionOf(state.pendingApproval.data.step);
     const environment = config.environments.find((e) => e.name === action?.environment);
-    const who = environment?.approvers?.length
-      ? ` from one of ${environment.approvers.map((a) => `\`${mdText(a, 40)}\``).join(", ")}`
-      : "";
+    const named = (ids: string[]) => ids.map((a) => `\`${mdText(a, 40)}\``).join(", ");
+    const slack = environment?.approvers.filter((a) => !a.startsWith("api:")) ?? [];
+    const api = environment?.approvers.filter((a) => a.startsWith("api:")) ?? [];
+    const github = environment?.github_approvers ?? [];
+    const groups = [
+      slack.length ? `${named(slack)} (Slack)` : null,
+      github.length ? `${named(github)} (GitHub: \`/deploybot approve\`)` : null,
+      api.length ? `${named(api)} (REST API)` : null,
+    ].filter(Boolean);
+    const who = groups.length ? ` from one of ${groups.join(", ")}` : "";
     const until = state.pendingApproval.data.expires_at
       ? ` (until ${state.pendingApproval.data.expires_at.replace(/\.\d+Z$/, "Z")})`
       : "";
@@ -102,14 +110,27 @@ function rollbackLines(thread: Thread, components: string[]): string[] {
   );
 }
 
+/** The components a thread started in words has acted on (it changed none itself). */
+function requestedComponents(thread: Thread): string[] {
+  const steps = [
+    ...eventsOf(thread.events, "deploy_authorized").map((e) => e.data.step),
+    ...eventsOf(thread.events, "approval_requested").map((e) => e.data.step),
+  ];
+  return [...new Set(steps.flatMap((step) => deployActionOf(step)?.component ?? []))];
+}
+
 export function renderPrComment(thread: Thread, config: RepoConfig): string {
   const state = deriveState(thread.events);
   const merged = lastOf(thread.events, "pr_merged");
-  const components = changedComponents(thread.events);
+  const found = lastOf(thread.events, "pr_found");
+  const request = lastOf(thread.events, "chat_request");
+  const components = merged ? changedComponents(thread.events) : requestedComponents(thread);
   const environments = config.environments.map((e) => e.name);
   const title = merged
     ? `### deploybot: deploying #${merged.data.number} \`${short(merged.data.merge_sha)}\``
-    : "### deploybot";
+    : found && request
+      ? `### deploybot: \`${short(found.data.sha)}\` of #${found.data.number}, asked for: ${mdText(request.data.text, 120)}`
+      : "### deploybot";
   const lines = [prCommentMarker(thread.id), title, ""];
   if (components.length > 0) {
     lines.push(
@@ -153,10 +174,12 @@ export interface PrCommentSync {
 
 /** What the PR comment still needs: nothing, or this body (a merge thread that did something). */
 export function nextPrCommentSync(thread: Thread, config: RepoConfig): PrCommentSync | null {
-  const merged = lastOf(thread.events, "pr_merged");
-  if (!merged) return null;
+  // A merge's own PR, or the PR of the commit a thread started elsewhere deploys.
+  const number =
+    lastOf(thread.events, "pr_merged")?.data.number ?? lastOf(thread.events, "pr_found")?.data.number;
+  if (number === undefined) return null;
   const eventful = thread.events.some((e) =>
-    ["deploy_authorized", "approval_requested", "human_needed"].includes(e.type),
+    ["deploy_authorized", "approval_requested", "human_needed", "failed"].includes(e.type),
   );
   if (!eventful) return null;
   const synced = lastOf(thread.events, "pr_comment_synced");
@@ -164,5 +187,5 @@ export function nextPrCommentSync(thread: Thread, config: RepoConfig): PrComment
   const body = renderPrComment(thread, config);
   const digest = bodyDigest(body);
   if (synced?.data.digest === digest) return null;
-  return { number: merged.data.number, body, digest, commentId: synced?.data.comment_id ?? null };
+  return { number, body, digest, commentId: synced?.data.comment_id ?? null };
 }

@@ -24,6 +24,7 @@ import { eventsForVerdict, planNext, type Plan } from "./loop.js";
 import { deployActionOf, type NextStep } from "./next-step.js";
 import { judge, lockKeyOf } from "./policy.js";
 import { gatherPolicyFacts } from "./policy-facts.js";
+import { unreachableApproval } from "./approvers.js";
 
 /**
  * Runs a thread forward until it must wait: plan (pure), then do exactly that one thing at the
@@ -49,6 +50,11 @@ export interface LoopDeps {
    * in; a caller without it, such as a test, owns the thread by construction).
    */
   own?: (threadId: string) => Promise<void>;
+  /**
+   * The app's installation covering a repository, or null when it is not installed there (asked of
+   * GitHub with the app's token when no merge was seen); absent: only repositories seen before.
+   */
+  installationOf?: (repo: string) => Promise<number | null>;
 }
 
 const MAX_STEPS_PER_RUN = 30;
@@ -240,6 +246,22 @@ async function execute(
     case "pr_comment":
       await syncPrComment(deps, thread, plan.sync, intentsHere);
       return;
+    case "dispatch_run": {
+      const intent = await recordIntent(deps, thread, `run:${plan.authorized.seq}`, intentsHere);
+      if (intent) await dispatchRunStep(deps, thread, plan.authorized, intent);
+      return;
+    }
+    case "run_timeout": {
+      const minutes = Math.round(plan.timeoutMs / 60_000);
+      await endStepWithoutDeployment(
+        deps,
+        thread,
+        plan.authorized,
+        `run ${plan.run.data.run_id} created no deployment within ${minutes} minutes (deploy_timeout): does its job name \`environment: ${plan.authorized.data.environment}\`?`,
+        "timeout",
+      );
+      return;
+    }
     case "abandon_deployment":
       await abandonDeployment(deps, thread, plan.authorized, plan.created, plan.reason);
       return;
@@ -347,11 +369,19 @@ async function judgeStep(
 
   const environment = action ? config.environments[environmentIndex(config, action.environment)] : undefined;
   const expiresAfter = environment?.approval_expires_after ?? null;
-  const events = eventsForVerdict(step, verdict, {
-    approvalId: (deps.newId ?? (() => `ap_${randomUUID().replaceAll("-", "").slice(0, 20)}`))(),
-    alreadyDeferred: state.deferred !== null,
-    expiresAt: expiresAfter === null ? null : new Date(deps.clock().getTime() + expiresAfter).toISOString(),
-  });
+  // An approval nobody can give would wait forever: say so at once instead.
+  const unreachable =
+    verdict.kind === "needs_approval" && action
+      ? unreachableApproval(config, action.environment, { slack: Boolean(deps.slack && config.slack) })
+      : null;
+  const events = unreachable
+    ? [newEvent("failed", { reason: unreachable.slice(0, 1_000) })]
+    : eventsForVerdict(step, verdict, {
+        approvalId: (deps.newId ?? (() => `ap_${randomUUID().replaceAll("-", "").slice(0, 20)}`))(),
+        alreadyDeferred: state.deferred !== null,
+        expiresAt:
+          expiresAfter === null ? null : new Date(deps.clock().getTime() + expiresAfter).toISOString(),
+      });
   try {
     await append(deps, thread, [...observed, ...events]);
   } catch (error) {
@@ -526,6 +556,105 @@ async function dispatchStep(
       logUrl: null,
     });
   }
+}
+
+/**
+ * `deployments: actions`: dispatches the component's workflow for an authorised step without a
+ * deployment of its own; the run's job names the environment, Actions creates the deployment, and
+ * deploybot adopts it (see pipeline/adopt-deployment.ts). A dispatch in doubt is not repeated: the
+ * step ends as failed, saying so, rather than risk a second run.
+ */
+async function dispatchRunStep(
+  deps: LoopDeps,
+  thread: Thread,
+  authorized: EventOf<"deploy_authorized">,
+  intent: WriteIntent,
+): Promise<void> {
+  const config = configOf(thread.events)!;
+  const a = authorized.data;
+  const workflow = config.components[a.component]!.workflow;
+  if (intent.recovering) {
+    await endStepWithoutDeployment(
+      deps,
+      thread,
+      authorized,
+      `the dispatch of ${workflow} may have started a run whose answer was lost: check its runs in Actions, then ask again`,
+      "dispatch",
+    );
+    return;
+  }
+  const octokit = await deps.octokitFor(thread.installationId);
+  try {
+    const run = await dispatchWorkflow(octokit, repoRefOf(thread.repo), {
+      workflow,
+      branch: config.branch,
+      inputs: { environment: a.environment, sha: a.sha, component: a.component },
+    });
+    if (run.runId === null) {
+      await endStepWithoutDeployment(
+        deps,
+        thread,
+        authorized,
+        `GitHub did not say which run the dispatch of ${workflow} started, so its deployment cannot be adopted`,
+        "dispatch",
+      );
+      return;
+    }
+    await deps.store.setRef(
+      runRef(thread.repo, run.runId),
+      JSON.stringify({ threadId: thread.id, stepSeq: authorized.seq }),
+      deps.clock(),
+    );
+    deps.log.info(
+      { thread: thread.id, run: run.runId },
+      `dispatched ${workflow} for ${a.component} ${a.sha.slice(0, 7)} to ${a.environment}; its job creates the deployment`,
+    );
+    await append(deps, thread, [
+      newEvent("run_dispatched", {
+        step_seq: authorized.seq,
+        workflow,
+        run_id: run.runId,
+        run_url: run.runUrl,
+      }),
+    ]);
+  } catch (error) {
+    if (isTransient(error) || error instanceof AppendConflictError) throw error;
+    const summary = error instanceof Error ? error.message : String(error);
+    await endStepWithoutDeployment(deps, thread, authorized, summary, "dispatch");
+  }
+}
+
+/** The store ref that leads from a run deploybot dispatched to its thread and step. */
+export function runRef(repo: string, runId: number): string {
+  return `run:${repo.toLowerCase()}:${runId}`;
+}
+
+/** Ends an authorised step that never got a deployment (`deployments: actions`), and frees its lock. */
+export async function endStepWithoutDeployment(
+  deps: LoopDeps,
+  thread: Thread,
+  authorized: EventOf<"deploy_authorized">,
+  summary: string,
+  source: "dispatch" | "timeout" | "workflow_run",
+): Promise<void> {
+  const a = authorized.data;
+  deps.log.warn({ thread: thread.id }, `${a.kind} of ${a.component} to ${a.environment} failed: ${summary}`);
+  await append(deps, thread, [
+    newEvent("deploy_finished", {
+      deployment_id: null,
+      component: a.component,
+      environment: a.environment,
+      sha: a.sha,
+      outcome: "failure",
+      summary: summary.slice(0, 1_000),
+      source,
+      log_url: null,
+    }),
+  ]);
+  await releaseLock(deps, thread.repo, a.component, a.environment, {
+    threadId: thread.id,
+    stepSeq: authorized.seq,
+  });
 }
 
 /** Gives a deployment deploybot will not run a final status, so GitHub never shows it as waiting. */

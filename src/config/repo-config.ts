@@ -8,9 +8,21 @@ const name = z
   .string()
   .regex(/^[a-z][a-z0-9_-]{0,39}$/, "use lowercase letters, digits, '-' or '_', starting with a letter");
 
-const slackId = z
+/** An approver in `approvers`: a Slack user or user-group id, or a REST API token's name as `api:<name>`. */
+const approverId = z
   .string()
-  .regex(/^[UWS][A-Z0-9]{2,}$/, "expected a Slack user (U…/W…) or user-group (S…) id");
+  .regex(
+    /^([UWS][A-Z0-9]{2,}|api:[\w.-]{1,64})$/,
+    "expected a Slack user (U…/W…) or user-group (S…) id, or api:<token name>",
+  );
+
+/** A GitHub approver: a login, or a team as `org/team-slug`. */
+const githubApprover = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9_-]{0,38}(\/[A-Za-z0-9][A-Za-z0-9_.-]{0,99})?$/,
+    "expected a GitHub login (octocat) or a team as org/team-slug (acme/release-team)",
+  );
 
 /** `30m`, `24h`, `7d`, or `never`; parsed into milliseconds (`null` for never). */
 export const Duration = z
@@ -31,7 +43,8 @@ export const ComponentConfig = z.strictObject({
 export const EnvironmentConfig = z.strictObject({
   name,
   approval: z.enum(["required", "not_required"]).default("not_required"),
-  approvers: z.array(slackId).default([]),
+  approvers: z.array(approverId).default([]),
+  github_approvers: z.array(githubApprover).default([]),
   approval_expires_after: Duration.prefault("24h"),
   rollback_approval: z.enum(["required", "not_required"]).optional(),
   deploy_timeout: Duration.prefault("30m"),
@@ -51,6 +64,12 @@ export const RepoConfigSchema = z
      */
     _extends: z.string().min(1).optional(),
     branch: z.string().min(1).default("main"),
+    /**
+     * `deploybot`: deploybot creates each GitHub Deployment and the workflow reports on it.
+     * `actions`: the workflow's job names its `environment:`; Actions creates the deployment and
+     * deploybot adopts it (environment secrets, protection rules and GitHub's history kept).
+     */
+    deployments: z.enum(["deploybot", "actions"]).default("deploybot"),
     components: z
       .record(z.string(), ComponentConfig)
       .refine((components) => Object.keys(components).length > 0, "define at least one component"),
@@ -96,11 +115,16 @@ export const RepoConfigSchema = z
         });
       }
       seen.add(environment.name);
-      if (environment.approval === "required" && environment.approvers.length === 0) {
+      if (
+        environment.approval === "required" &&
+        environment.approvers.length === 0 &&
+        environment.github_approvers.length === 0
+      ) {
         ctx.addIssue({
           code: "custom",
           path: ["environments", index, "approvers"],
-          message: "approval: required needs at least one approver (Slack user or user-group id)",
+          message:
+            "approval: required needs at least one approver (a Slack user or user-group id or api:<token name> in approvers, or a GitHub login or org/team in github_approvers)",
         });
       }
     });

@@ -21,7 +21,7 @@ environments:
   - name: staging
   - name: production
     approval: required
-    approvers: [${DEMO_APPROVER.id}]
+    approvers: [${DEMO_APPROVER.id}, api:demo]
     approval_expires_after: 24h
 slack:
   channel: ${DEMO_CHANNEL}

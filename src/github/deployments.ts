@@ -204,7 +204,8 @@ export async function createDeployment(
 export interface DispatchRequest {
   workflow: string;
   branch: string;
-  inputs: { environment: string; sha: string; component: string; deployment_id: string };
+  /** `deployment_id` only when deploybot created the deployment (`deployments: deploybot`). */
+  inputs: { environment: string; sha: string; component: string; deployment_id?: string };
 }
 
 export interface DispatchResult {

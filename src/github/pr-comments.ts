@@ -22,7 +22,8 @@ export type PrCommentResult =
 /** Statuses that say "this will not work however often it is tried" (no permission, no such PR). */
 const REFUSALS = new Set([401, 403, 404, 410, 422]);
 
-async function findByMarker(octokit: Octokit, ref: RepoRef, number: number, marker: string) {
+/** The id of the first comment on the issue or PR whose body holds `marker`, or null. */
+export async function findByMarker(octokit: Octokit, ref: RepoRef, number: number, marker: string) {
   for (let page = 1; page <= 5; page++) {
     const { data } = await octokit.rest.issues.listComments({
       ...ref,

@@ -93,6 +93,52 @@ export const WorkflowRunCompleted = z.object({
 });
 export type WorkflowRunCompleted = z.infer<typeof WorkflowRunCompleted>;
 
+/** A new comment on an issue or a pull request (`issue.pull_request` is present on a pull request). */
+export const IssueCommentCreated = z.object({
+  action: z.literal("created"),
+  installation: Installation,
+  repository: Repository,
+  issue: z.object({
+    number: Id,
+    pull_request: z.object({ url: z.string() }).nullable().optional(),
+  }),
+  comment: z.object({
+    id: Id,
+    body: z.string().max(65_536),
+    html_url: WebUrl,
+    user: z.object({ login: GitHubLogin, type: z.string() }).nullable(),
+  }),
+});
+export type IssueCommentCreated = z.infer<typeof IssueCommentCreated>;
+
+/** A deployment was created; by a workflow run's job (`environment:`) when `workflow_run` is set. */
+export const DeploymentCreatedHook = z.object({
+  action: z.literal("created"),
+  installation: Installation.optional(),
+  repository: Repository,
+  deployment: z.object({ id: Id, sha: Sha, environment: Name }),
+  workflow_run: z.object({ id: Id, html_url: WebUrl }).nullable().optional(),
+});
+export type DeploymentCreatedHook = z.infer<typeof DeploymentCreatedHook>;
+
+/** GitHub asks deploybot, a custom deployment protection rule, whether a run may deploy. */
+export const DeploymentProtectionRuleRequested = z.object({
+  action: z.literal("requested"),
+  installation: Installation,
+  repository: Repository,
+  environment: Name,
+  event: z.string().optional(),
+  deployment_callback_url: WebUrl,
+  deployment: z.object({ id: Id, sha: Sha, environment: Name }).nullable().optional(),
+});
+export type DeploymentProtectionRuleRequested = z.infer<typeof DeploymentProtectionRuleRequested>;
+
+/** The run a protection rule's callback URL reviews (`.../actions/runs/{run_id}/deployment_protection_rule`). */
+export function runIdOfCallback(url: string): number | null {
+  const match = /\/actions\/runs\/(\d+)\/deployment_protection_rule$/.exec(new URL(url).pathname);
+  return match ? Number(match[1]) : null;
+}
+
 /** Final deployment states end a deploy; the others (queued, in_progress, ...) are progress. */
 export function finalOutcome(state: string): "success" | "failure" | null {
   if (state === "success") return "success";

@@ -6,8 +6,18 @@ import type { Log } from "../log.js";
 import type { Store } from "../store/store.js";
 import { THREAD_STATUSES, type ThreadStatus } from "../thread/events.js";
 import { renderMarkdown } from "../thread/render.js";
-import { deriveState } from "../thread/state.js";
-import { AnswerBody, ControlBody, LaunchBody, MAX_API_BODY_BYTES, openApiDocument } from "./api-schemas.js";
+import { configOf, deriveState } from "../thread/state.js";
+import { deployActionOf } from "../agent/next-step.js";
+import { API_DECISION_KIND, approverVerdict, type ApiDecision } from "../pipeline/approvals.js";
+import {
+  AnswerBody,
+  ApproveBody,
+  ControlBody,
+  LaunchBody,
+  MAX_API_BODY_BYTES,
+  openApiDocument,
+  RejectBody,
+} from "./api-schemas.js";
 import { decodePathSegment, HttpError, mediaType, pathOf, readBody, sendJson } from "./body.js";
 import {
   idempotencyKeyOf,
@@ -32,6 +42,11 @@ export interface ApiRouteDeps {
   /** token -> client name */
   tokens: ReadonlyMap<string, string>;
   log: Log;
+  /**
+   * Launches for repositories deploybot has not seen yet are queued, and the worker asks GitHub
+   * for the app's installation there; without it, such a launch is a 404.
+   */
+  lookUpInstallations?: boolean;
 }
 
 const PREFIX = "/api/v1/";
@@ -121,6 +136,7 @@ async function route(
     return sendJson(res, 200, { thread: summary, events: thread.events, markdown: renderMarkdown(thread) });
   }
   if (method !== "POST") throw new HttpError(405, `use POST on /api/v1/threads/{id}/${action}`);
+  if (action === "approve" || action === "reject") return decide(deps, client, req, res, id, action);
   if (!["pause", "resume", "cancel", "answer"].includes(action))
     throw new HttpError(404, `no action ${action}`);
   const body = action === "answer" ? await jsonBody(req, AnswerBody) : await jsonBody(req, ControlBody);
@@ -215,7 +231,7 @@ async function launch(deps: ApiRouteDeps, client: string, req: IncomingMessage, 
   const request = { method: "POST", route: `${PREFIX}threads`, body };
   return once(deps, client, req, res, request, async (deliveryId) => {
     const installation = await deps.store.getRef(`repo:${body.repo.toLowerCase()}`);
-    if (!installation) {
+    if (!installation && !deps.lookUpInstallations) {
       throw new HttpError(404, `deploybot does not know ${body.repo}: install the app there and merge once`);
     }
     const threadId = threadIdForLaunch(deliveryId);
@@ -227,7 +243,7 @@ async function launch(deps: ApiRouteDeps, client: string, req: IncomingMessage, 
         payload: {
           thread_id: threadId,
           repo: body.repo,
-          installation_id: Number(installation),
+          installation_id: installation ? Number(installation) : null,
           text: body.text,
           client,
         },
@@ -235,5 +251,60 @@ async function launch(deps: ApiRouteDeps, client: string, req: IncomingMessage, 
       deps.clock(),
     );
     return { stored, answer: { status: 202, body: { thread_id: threadId, accepted: true } } };
+  });
+}
+
+/**
+ * `POST /api/v1/threads/{id}/approve` and `/reject`: for tokens listed as `api:<name>` approvers of
+ * the environment the thread waits on. Checked here so the caller hears a refusal at once; the
+ * worker judges the decision again as of when it was received (the first valid decision wins).
+ */
+async function decide(
+  deps: ApiRouteDeps,
+  client: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+  id: string,
+  decision: "approve" | "reject",
+) {
+  const body = decision === "reject" ? await jsonBody(req, RejectBody) : await jsonBody(req, ApproveBody);
+  const request = { method: "POST", route: `${PREFIX}threads/${id}/${decision}`, body };
+  return once(deps, client, req, res, request, async (deliveryId) => {
+    const thread = await deps.store.getThread(id);
+    if (!thread) throw new HttpError(404, `no thread ${id}`);
+    const state = deriveState(thread.events);
+    if (state.terminal) throw new HttpError(409, `thread ${id} is ${state.status}`);
+    const pending = state.pendingApproval;
+    const action = pending ? deployActionOf(pending.data.step) : null;
+    const config = configOf(thread.events);
+    if (!pending || !action || !config)
+      throw new HttpError(409, `thread ${id} is not waiting for an approval (${state.status})`);
+    const verdict = approverVerdict({
+      config,
+      environment: action.environment,
+      decider: { channel: "api", client },
+      decision,
+      prAuthor: null,
+    });
+    if (!verdict.ok) throw new HttpError(403, verdict.reason);
+    const payload: ApiDecision = {
+      thread_id: id,
+      decision,
+      reason: "reason" in body ? body.reason : null,
+      client,
+      channel: "api",
+      received_at: deps.clock().toISOString(),
+    };
+    const stored = await deps.store.enqueue(
+      { deliveryId, source: "api", kind: API_DECISION_KIND, payload },
+      deps.clock(),
+    );
+    return {
+      stored,
+      answer: {
+        status: 202,
+        body: { thread_id: id, decision, approval_id: pending.data.approval_id, accepted: true },
+      },
+    };
   });
 }

@@ -27,6 +27,13 @@ export const AnswerBody = z
   .strictObject({ answer: z.string().trim().min(1).max(2_000) })
   .meta({ id: "AnswerBody" });
 
+export const ApproveBody = z.strictObject({}).meta({ id: "ApproveBody" });
+export const RejectBody = z
+  .strictObject({
+    reason: z.string().trim().min(1).max(2_000).meta({ example: "deploy the frontend first" }),
+  })
+  .meta({ id: "RejectBody" });
+
 export const Problem = z
   .object({ error: z.string() })
   .meta({ id: "Problem", description: "What is wrong, in words" });
@@ -71,6 +78,13 @@ export const ControlAccepted = z.object({
   accepted: z.literal(true),
 });
 
+export const DecisionAccepted = z.object({
+  thread_id: z.string(),
+  decision: z.enum(["approve", "reject"]),
+  approval_id: z.string(),
+  accepted: z.literal(true),
+});
+
 export const ListQuery = z.object({
   status: z.string().optional().meta({
     description: "Comma-separated statuses to keep.",
@@ -80,7 +94,7 @@ export const ListQuery = z.object({
   limit: z.number().int().min(1).max(200).default(50).optional(),
 });
 
-type Status = 200 | 202 | 400 | 401 | 404 | 409 | 413 | 415 | 422 | 503;
+type Status = 200 | 202 | 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 503;
 
 export interface ApiOperation {
   method: "get" | "post";
@@ -102,6 +116,7 @@ const problems = (
   const descriptions: Record<number, string> = {
     400: "The request is not valid: what is wrong, by field",
     401: "Missing or unknown bearer token",
+    403: "This token's name is not an approver (`api:<name>`) of the environment the thread waits for",
     404: "No such thread (or repository)",
     409: "The thread is in a state where this does not apply",
     413: `The body is larger than ${MAX_API_BODY_BYTES} bytes`,
@@ -123,6 +138,24 @@ const control = (action: (typeof CONTROL_ACTIONS)[number], summary: string, body
   responses: {
     202: { description: "Queued: the worker applies it to the thread", schema: ControlAccepted },
     ...problems(400, 401, 404, 409, 413, 415, 422, 503),
+  },
+});
+
+const decision = (action: "approve" | "reject", summary: string, body: ApiOperation["body"]) => ({
+  method: "post" as const,
+  path: `/api/v1/threads/{id}/${action}`,
+  summary,
+  description:
+    "For tokens whose name is listed as `api:<name>` among the approvers of the environment the thread " +
+    "waits for. The decision is judged again when the worker applies it; the first valid decision on any " +
+    "channel wins.",
+  authenticated: true,
+  pathId: true,
+  idempotencyKey: true,
+  body,
+  responses: {
+    202: { description: "Queued: the worker applies the decision", schema: DecisionAccepted },
+    ...problems(400, 401, 403, 404, 409, 413, 415, 422, 503),
   },
 });
 
@@ -172,6 +205,11 @@ export const API_OPERATIONS: ApiOperation[] = [
     required: false,
   }),
   control("answer", "Answer the question a thread waits on", { schema: AnswerBody, required: true }),
+  decision("approve", "Approve the step the thread waits for", { schema: ApproveBody, required: false }),
+  decision("reject", "Reject the step the thread waits for, with the reason it re-plans with", {
+    schema: RejectBody,
+    required: true,
+  }),
 ];
 
 type JsonSchema = Record<string, unknown>;

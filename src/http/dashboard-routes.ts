@@ -21,7 +21,7 @@ import {
   renderThreadList,
 } from "./dashboard-overview.js";
 import { renderThreadPage } from "./dashboard-thread.js";
-import { API_DECISION_KIND, type ApiDecision } from "./decision-entry.js";
+import { API_DECISION_KIND, type ApiDecision } from "../pipeline/approvals.js";
 
 export { escapeHtml };
 

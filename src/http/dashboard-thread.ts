@@ -244,6 +244,16 @@ function describe(ctx: ThreadPageContext, thread: Thread, event: ThreadEvent): R
           : `pull request #${d.number} comment ${d.comment_id ?? ""} updated`,
       };
     }
+    case "run_dispatched":
+      return {
+        what: "Workflow dispatched",
+        details: `<code>${escapeHtml(event.data.workflow)}</code> as run ${event.data.run_id}; waiting for the deployment its job creates`,
+      };
+    case "pr_found":
+      return {
+        what: "Pull request found",
+        details: `<code>${escapeHtml(event.data.sha.slice(0, 7))}</code> is the merge of #${event.data.number} by ${escapeHtml(event.data.author)}`,
+      };
     case "commits_compared": {
       const d = event.data;
       return {

@@ -11,7 +11,8 @@ import { startRequestThread } from "./requests.js";
 export const ApiLaunch = z.object({
   thread_id: z.string(),
   repo: z.string(),
-  installation_id: z.number().int(),
+  /** Null when the route had not seen the repository: the worker asks GitHub for the installation. */
+  installation_id: z.number().int().nullable(),
   text: z.string().min(1),
   client: z.string(),
 });
@@ -29,6 +30,16 @@ export async function launchFromApi(deps: LoopDeps, launch: z.infer<typeof ApiLa
     await advanceThread(deps, launch.thread_id);
     return `thread ${launch.thread_id}`;
   }
+  const installationId =
+    launch.installation_id ?? (deps.installationOf ? await deps.installationOf(launch.repo) : null);
+  if (installationId === null) {
+    return failLaunch(
+      deps,
+      launch,
+      0,
+      `deploybot is not installed on ${launch.repo}: install the GitHub App there (or check the name)`,
+    );
+  }
   const origin = {
     source: "api" as const,
     slackUser: null,
@@ -39,38 +50,11 @@ export async function launchFromApi(deps: LoopDeps, launch: z.infer<typeof ApiLa
   const started = await startRequestThread(deps, {
     threadId: launch.thread_id,
     repo: launch.repo,
-    installationId: launch.installation_id,
+    installationId,
     text: launch.text,
     origin,
   });
-  if (!started.ok) {
-    // The caller follows the thread it was given: it must say why nothing happened.
-    const { owner, repo } = repoRefOf(launch.repo);
-    await deps.store.createThread(
-      {
-        id: launch.thread_id,
-        repo: launch.repo,
-        installationId: launch.installation_id,
-        title: `${launch.repo}: ${launch.text}`.slice(0, 200),
-      },
-      [
-        newEvent("chat_request", {
-          text: launch.text.slice(0, 2_000),
-          slack_user: null,
-          channel: null,
-          ts: null,
-          source: "api",
-          requested_by: launch.client,
-          installation_id: launch.installation_id,
-          owner,
-          repo,
-        }),
-        newEvent("failed", { reason: started.problem.slice(0, 1_000) }),
-      ],
-      deps.clock(),
-    );
-    return `failed: ${started.problem}`;
-  }
+  if (!started.ok) return failLaunch(deps, launch, installationId, started.problem);
   deps.log.info(
     { thread: launch.thread_id, repo: launch.repo },
     `API client ${launch.client} started a thread`,
@@ -78,21 +62,78 @@ export async function launchFromApi(deps: LoopDeps, launch: z.infer<typeof ApiLa
   return `thread ${launch.thread_id}`;
 }
 
+/** The caller follows the thread it was given: a launch that cannot start says why on it. */
+async function failLaunch(
+  deps: LoopDeps,
+  launch: z.infer<typeof ApiLaunch>,
+  installationId: number,
+  problem: string,
+): Promise<string> {
+  const { owner, repo } = repoRefOf(launch.repo);
+  await deps.store.createThread(
+    {
+      id: launch.thread_id,
+      repo: launch.repo,
+      installationId,
+      title: `${launch.repo}: ${launch.text}`.slice(0, 200),
+    },
+    [
+      newEvent("chat_request", {
+        text: launch.text.slice(0, 2_000),
+        slack_user: null,
+        channel: null,
+        ts: null,
+        source: "api",
+        requested_by: launch.client,
+        installation_id: installationId,
+        owner,
+        repo,
+      }),
+      newEvent("failed", { reason: problem.slice(0, 1_000) }),
+    ],
+    deps.clock(),
+  );
+  return `failed: ${problem}`;
+}
+
 export async function controlFromApi(deps: LoopDeps, control: z.infer<typeof ApiControl>): Promise<string> {
-  await deps.own?.(control.thread_id);
+  return controlThread(deps, {
+    threadId: control.thread_id,
+    action: control.action,
+    by: `api:${control.client}`,
+    reason: control.reason ?? null,
+    ...(control.answer !== undefined ? { answer: control.answer } : {}),
+  });
+}
+
+/**
+ * Pause, resume, cancel or answer a thread, for a human named by `by` (`api:ci`, `github:octocat`).
+ * Returns a note: `<action> applied`, or `skipped: ...` saying why it does not apply.
+ */
+export async function controlThread(
+  deps: LoopDeps,
+  control: {
+    threadId: string;
+    action: "pause" | "resume" | "cancel" | "answer";
+    by: string;
+    reason: string | null;
+    answer?: string;
+  },
+): Promise<string> {
+  await deps.own?.(control.threadId);
   for (let attempt = 0; attempt < 5; attempt++) {
-    const thread = await deps.store.getThread(control.thread_id);
-    if (!thread) return `skipped: no thread ${control.thread_id}`;
+    const thread = await deps.store.getThread(control.threadId);
+    if (!thread) return `skipped: no thread ${control.threadId}`;
     const state = deriveState(thread.events);
     if (state.terminal) return `skipped: thread is ${state.status}`;
-    const by = `api:${control.client}`;
+    const by = control.by;
     let event: NewEvent | null = null;
     if (control.action === "pause" && !state.paused) {
-      event = newEvent("paused", { by, reason: control.reason ?? null });
+      event = newEvent("paused", { by, reason: control.reason });
     } else if (control.action === "resume" && state.paused) {
       event = newEvent("resumed", { by });
     } else if (control.action === "cancel") {
-      event = newEvent("cancelled", { by, reason: control.reason ?? null });
+      event = newEvent("cancelled", { by, reason: control.reason });
     } else if (control.action === "answer" && state.pendingQuestion && control.answer) {
       event = newEvent("human_answered", { answer: control.answer.slice(0, 2_000), slack_user: null });
     }
@@ -103,9 +144,9 @@ export async function controlFromApi(deps: LoopDeps, control: z.infer<typeof Api
       if (error instanceof AppendConflictError) continue;
       throw error;
     }
-    deps.log.info({ thread: thread.id }, `${control.action} by API client ${control.client}`);
+    deps.log.info({ thread: thread.id }, `${control.action} by ${by}`);
     await advanceThread(deps, thread.id);
     return `${control.action} applied`;
   }
-  throw new Error(`thread ${control.thread_id} kept changing; retrying`);
+  throw new Error(`thread ${control.threadId} kept changing; retrying`);
 }

@@ -1,8 +1,10 @@
 import { advanceThread, type LoopDeps } from "../agent/runner.js";
 import { REPO_CONFIG_PATH } from "../config/repo-config.js";
-import { ciState, loadRepoConfig, repoRefOf } from "../github/repository.js";
+import { pullRequestOfCommit } from "../github/installations.js";
+import { ciState, loadRepoConfig, repoRefOf, type Octokit, type RepoRef } from "../github/repository.js";
 import { newEvent, type EventDataOf } from "../thread/events.js";
 import { deployedVersions } from "./ingest.js";
+import { prThreadRef } from "./pr-threads.js";
 
 /**
  * A request in words (from Slack or the REST API) becomes a thread: its first event is the request,
@@ -50,6 +52,8 @@ export async function startRequestThread(
     owner: ref.owner,
     repo: ref.repo,
   });
+  const found = deps.prComments ? await pullRequestFound(deps, octokit, ref, head) : null;
+  if (found) await deps.store.setRef(prThreadRef(input.repo, found.number), input.threadId, deps.clock());
   await deps.store.createThread(
     {
       id: input.threadId,
@@ -61,6 +65,16 @@ export async function startRequestThread(
       request,
       newEvent("config_loaded", { source: loaded.source, default_branch: loaded.defaultBranch }),
       newEvent("branch_head", { branch: loaded.config.branch, sha: head }),
+      ...(found
+        ? [
+            newEvent("pr_found", {
+              number: found.number,
+              author: found.author,
+              html_url: found.htmlUrl,
+              sha: head,
+            }),
+          ]
+        : []),
       newEvent(
         "deployed_versions",
         await deployedVersions(deps.store, octokit, ref, input.repo, loaded.config),
@@ -71,4 +85,17 @@ export async function startRequestThread(
   );
   await advanceThread(deps, input.threadId);
   return { ok: true };
+}
+
+/** The PR of the commit to deploy; a failed lookup only costs the thread its PR comment. */
+async function pullRequestFound(deps: LoopDeps, octokit: Octokit, ref: RepoRef, sha: string) {
+  try {
+    return await pullRequestOfCommit(octokit, ref, sha);
+  } catch (error) {
+    deps.log.warn(
+      { repo: `${ref.owner}/${ref.repo}` },
+      `could not find the pull request of ${sha}: ${String(error)}`,
+    );
+    return null;
+  }
 }

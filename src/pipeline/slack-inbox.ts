@@ -1,13 +1,11 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { mayDecide, userGroupsOf } from "../agent/approvers.js";
-import { deployActionOf } from "../agent/next-step.js";
 import { advanceThread, type LoopDeps } from "../agent/runner.js";
 import { refusedClick } from "../slack/blocks.js";
 import type { SlackPort } from "../slack/client.js";
-import { lastOf, newEvent, type EventOf, type Thread } from "../thread/events.js";
-import { approvalClosed, configOf, deriveState } from "../thread/state.js";
-import { AppendConflictError } from "../store/store.js";
+import { newEvent, type EventOf, type Thread } from "../thread/events.js";
+import { deriveState } from "../thread/state.js";
+import { decideApproval as decideOnAnyChannel } from "./approvals.js";
 import { startRequestThread } from "./requests.js";
 
 /**
@@ -71,10 +69,9 @@ function answerChannel(thread: Thread | null, approvalId: string, channel: strin
 }
 
 /**
- * An approve click, or a rejection with its reason, judged as of the click: after the approval's
- * expiry, or on a thread that was cancelled, finished or superseded, it is refused with an
- * ephemeral explanation and nothing is recorded; the thread then moves on as time and its events
- * say, which updates the card (expired, closed). Returns a note for the inbox.
+ * An approve click, or a rejection with its reason, judged as of the click by the approver policy
+ * all channels share (see approvals.ts); a refusal is told as an ephemeral message. Returns a note
+ * for the inbox.
  */
 export async function decideApproval(
   deps: LoopDeps,
@@ -88,77 +85,16 @@ export async function decideApproval(
     clickedAt?: Date;
   },
 ): Promise<string> {
-  const clickedAt = input.clickedAt ?? deps.clock();
-  const threadId = await deps.store.getRef(`approval:${input.approvalId}`);
-  if (threadId) await deps.own?.(threadId);
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const thread = threadId ? await deps.store.getThread(threadId) : null;
-    const channel = answerChannel(thread, input.approvalId, input.channel);
-    if (!thread) {
-      await tell(deps, channel, input.user, refusedClick(notPending("deploybot has no such approval")));
-      return `skipped: approval ${input.approvalId} is not pending`;
-    }
-    const state = deriveState(thread.events);
-    const closed = approvalClosed(thread.events, input.approvalId, clickedAt, state);
-    if (closed) {
-      deps.log.info(
-        { thread: thread.id, user: input.user },
-        `refused ${input.decision} click on approval ${input.approvalId}: ${closed.reason}`,
-      );
-      await tell(deps, channel, input.user, refusedClick(notPending(closed.reason)));
-      // Records an expiry that is due and updates the card of a closed approval.
-      if (closed.kind !== "unknown") await advanceThread(deps, thread.id);
-      return `skipped: approval ${input.approvalId} is not pending: ${closed.reason}`;
-    }
-    const pending = state.pendingApproval!;
-    const config = configOf(thread.events)!;
-    const action = deployActionOf(pending.data.step)!;
-    const groupMembers = new Map<string, string[]>();
-    for (const group of userGroupsOf(config, action.environment)) {
-      groupMembers.set(group, await requireSlack(deps).userGroupMembers(group));
-    }
-    const verdict = mayDecide({
-      config,
-      environment: action.environment,
-      slackUser: input.user,
-      decision: input.decision,
-      groupMembers,
-      prAuthor: lastOf(thread.events, "pr_merged")?.data.author ?? null,
-    });
-    if (!verdict.ok) {
-      deps.log.info(
-        { thread: thread.id, user: input.user },
-        `refused ${input.decision} click: ${verdict.reason}`,
-      );
-      await tell(deps, channel, input.user, refusedClick(verdict.reason));
-      return `refused: ${verdict.reason}`;
-    }
-    const event =
-      input.decision === "approve"
-        ? newEvent("approval_granted", { approval_id: input.approvalId, slack_user: input.user })
-        : newEvent("approval_rejected", {
-            approval_id: input.approvalId,
-            slack_user: input.user,
-            reason: (input.reason ?? "").slice(0, 2_000),
-          });
-    try {
-      await deps.store.appendEvents(thread.id, thread.events.at(-1)!.seq, [event], deps.clock());
-    } catch (error) {
-      if (error instanceof AppendConflictError) continue;
-      throw error;
-    }
-    deps.log.info(
-      { thread: thread.id, user: input.user },
-      `approval ${input.approvalId}: ${input.decision}d`,
-    );
-    await advanceThread(deps, thread.id);
-    return `${input.decision}d by ${input.user}`;
-  }
-  throw new Error(`approval ${input.approvalId}: the thread kept changing; retrying`);
-}
-
-function notPending(reason: string): string {
-  return `This approval is no longer pending: ${reason}. Nothing changed.`;
+  return decideOnAnyChannel(deps, {
+    approvalId: input.approvalId,
+    threadId: null,
+    decider: { channel: "slack", slackUser: input.user },
+    decision: input.decision,
+    ...(input.reason !== undefined ? { reason: input.reason } : {}),
+    ...(input.clickedAt ? { decidedAt: input.clickedAt } : {}),
+    tell: (text, thread) =>
+      tell(deps, answerChannel(thread, input.approvalId, input.channel), input.user, refusedClick(text)),
+  });
 }
 
 /** A message in Slack: a reply to a question, or a mention asking for something. */
@@ -219,6 +155,9 @@ async function resolveRepository(
   for (const match of text.matchAll(/\b([\w.-]+\/[\w.-]+)\b/g)) {
     const installation = await deps.store.getRef(`repo:${match[1]!.toLowerCase()}`);
     if (installation) return { repo: match[1]!, installationId: Number(installation) };
+    // Never merged into while deploybot watched: the app may still be installed there.
+    const found = deps.installationOf ? await deps.installationOf(match[1]!) : null;
+    if (found !== null) return { repo: match[1]!, installationId: found };
   }
   const byChannel = await deps.store.getRef(`channel:${channel}`);
   if (!byChannel) return null;
@@ -242,7 +181,7 @@ export async function startChatThread(
   const target = await resolveRepository(deps, request.text, request.channel);
   if (!target) {
     await reply(
-      "I don't know which repository this channel deploys. Name it as `owner/repo` (deploybot must be installed there and have deployed it once).",
+      "I don't know which repository this channel deploys. Name it as `owner/repo` (deploybot must be installed there).",
     );
     return "skipped: no repository for this channel";
   }

@@ -1,6 +1,6 @@
 import { deployActionOf, type NextStep } from "../agent/next-step.js";
 import type { RepoConfig } from "../config/repo-config.js";
-import { eventsOf, lastOf, type Thread, type ThreadEvent } from "./events.js";
+import { deciderLabel, eventsOf, lastOf, type Thread, type ThreadEvent } from "./events.js";
 import { changedComponents } from "./state.js";
 import { oneLine, short, truncate } from "./text.js";
 import { rollbackTargetAt, runningAt } from "./versions.js";
@@ -246,14 +246,19 @@ function eventLine(event: ThreadEvent, events: readonly ThreadEvent[], config: R
         event.data.expires_at ? ` (expires ${event.data.expires_at.slice(0, 16)})` : ""
       }`;
     case "approval_granted":
-      return `approved by ${name(event.data.slack_user, 40)}`;
+      return `approved by ${name(deciderLabel(event.data), 60)}`;
     case "approval_rejected": {
       const request = eventsOf(events, "approval_requested").find(
         (e) => e.data.approval_id === event.data.approval_id,
       );
       const step = request ? ` ${stepText(request.data.step, named)}` : "";
       const environment = request ? deployActionOf(request.data.step)?.environment : undefined;
-      return `${who(config, event.data.slack_user, environment)} rejected${step}: ${quoteUntrusted(
+      // A recorded decision passed the approver policy; in Slack the mark is shown as for answers.
+      const decider =
+        event.data.channel === "slack"
+          ? who(config, event.data.by, environment)
+          : `${name(deciderLabel(event.data), 60)} (approver)`;
+      return `${decider} rejected${step}: ${quoteUntrusted(
         "rejection_reason",
         event.data.reason,
         BOUND.rejectionReason,
@@ -288,8 +293,21 @@ function eventLine(event: ThreadEvent, events: readonly ThreadEvent[], config: R
       const d = event.data;
       const asker = d.slack_user
         ? `${who(config, d.slack_user)} asked in Slack`
-        : `API client ${name(d.requested_by ?? "?")} asked`;
-      return `${asker}: ${quoteUntrusted(d.slack_user ? "slack_message" : "api_request", d.text, BOUND.humanText)}`;
+        : d.source === "pr_comment"
+          ? `GitHub user ${name(d.requested_by ?? "?")} asked in a pull request comment`
+          : `API client ${name(d.requested_by ?? "?")} asked`;
+      const source = d.slack_user
+        ? "slack_message"
+        : d.source === "pr_comment"
+          ? "pr_comment"
+          : "api_request";
+      return `${asker}: ${quoteUntrusted(source, d.text, BOUND.humanText)}`;
+    }
+    case "run_dispatched":
+      return `workflow ${name(event.data.workflow, 100)} dispatched as run ${event.data.run_id}; waiting for the deployment its job creates`;
+    case "pr_found": {
+      const d = event.data;
+      return `${named(d.sha)} is the merge of PR #${d.number} by ${name(d.author, 100)}`;
     }
     case "paused":
       return `paused by ${name(event.data.by)}`;

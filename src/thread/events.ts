@@ -81,12 +81,53 @@ export const ApprovalRequested = z.object({
   step: NextStep,
   expires_at: z.string().nullable(),
 });
-export const ApprovalGranted = z.object({ approval_id: z.string(), slack_user: z.string() });
-export const ApprovalRejected = z.object({
-  approval_id: z.string(),
-  slack_user: z.string(),
-  reason: text(2_000),
-});
+/** The channels an approval can be decided through. */
+export const DECISION_CHANNELS = ["slack", "github", "api", "dashboard"] as const;
+export type DecisionChannel = (typeof DECISION_CHANNELS)[number];
+
+/**
+ * Who decided and through which channel: `by` is the Slack user id, the GitHub login or the API
+ * client's token name. Events stored before `by` and `channel` existed carry only `slack_user`: they
+ * read as a Slack decision by that user.
+ */
+function decidedBy<T extends z.ZodRawShape>(shape: T) {
+  return z.preprocess(
+    (raw) => {
+      if (typeof raw !== "object" || raw === null) return raw;
+      const data = raw as Record<string, unknown>;
+      return {
+        ...data,
+        by: data.by ?? data.slack_user,
+        channel: data.channel ?? "slack",
+        slack_user: data.slack_user ?? null,
+      };
+    },
+    z.object({
+      approval_id: z.string(),
+      by: z.string(),
+      channel: z.enum(DECISION_CHANNELS),
+      /** The Slack user id, for a decision made in Slack; null on other channels. */
+      slack_user: z.string().nullable(),
+      ...shape,
+    }),
+  );
+}
+export const ApprovalGranted = decidedBy({});
+
+/** Who decided, for people: `U01APPROVER` (a Slack id), `octocat (GitHub)`, `api:ci (REST API)`. */
+export function deciderLabel(data: { by: string; channel: DecisionChannel }): string {
+  switch (data.channel) {
+    case "slack":
+      return data.by;
+    case "github":
+      return `${data.by} (GitHub)`;
+    case "api":
+      return `api:${data.by} (REST API)`;
+    case "dashboard":
+      return `api:${data.by} (dashboard)`;
+  }
+}
+export const ApprovalRejected = decidedBy({ reason: text(2_000) });
 export const ApprovalExpired = z.object({ approval_id: z.string() });
 
 /** The policy let this step run; its seq is the step's idempotency key. */
@@ -105,6 +146,17 @@ export const DeploymentCreated = z.object({
   component: z.string(),
   environment: z.string(),
   sha: Sha,
+});
+
+/**
+ * `deployments: actions`: the workflow was dispatched before any deployment exists; the deployment
+ * the run's job creates for its `environment:` is adopted when GitHub reports it.
+ */
+export const RunDispatched = z.object({
+  step_seq: z.number().int(),
+  workflow: z.string(),
+  run_id: z.number().int(),
+  run_url: z.string().nullable(),
 });
 
 export const DeployDispatched = z.object({
@@ -137,12 +189,23 @@ export const ChatRequest = z.object({
   /** Where the request was made in Slack (its replies go there); null for the REST API. */
   channel: z.string().nullable(),
   ts: z.string().nullable(),
-  source: z.enum(["mention", "command", "api"]),
-  /** The REST API client (its token's name), for requests through the API. */
+  source: z.enum(["mention", "command", "api", "pr_comment"]),
+  /** The REST API client (its token's name), or the GitHub login of a `/deploybot` PR comment. */
   requested_by: z.string().nullable().default(null),
   installation_id: z.number().int(),
   owner: z.string(),
   repo: z.string(),
+});
+
+/**
+ * The pull request of the commit a thread deploys, when the thread started elsewhere (Slack, the
+ * REST API, another PR's comment): its comment goes there, and its author may not approve.
+ */
+export const PrFound = z.object({
+  number: z.number().int(),
+  author: z.string(),
+  html_url: z.string(),
+  sha: Sha,
 });
 
 /** The commit at the tip of the deploy branch when a thread started without a merge. */
@@ -222,9 +285,11 @@ export const EventData = {
   deploy_authorized: DeployAuthorized,
   deployment_created: DeploymentCreated,
   deploy_dispatched: DeployDispatched,
+  run_dispatched: RunDispatched,
   deploy_finished: DeployFinished,
   chat_request: ChatRequest,
   branch_head: BranchHead,
+  pr_found: PrFound,
   slack_posting: SlackPosting,
   github_writing: GitHubWriting,
   pr_comment_posting: PrCommentPosting,

@@ -1,5 +1,5 @@
 import { deployActionOf, type NextStep } from "../agent/next-step.js";
-import type { EventOf, Thread, ThreadEvent } from "./events.js";
+import { deciderLabel, type EventOf, type Thread, type ThreadEvent } from "./events.js";
 import { deriveState } from "./state.js";
 import { oneLine, short, truncate } from "./text.js";
 
@@ -61,9 +61,13 @@ function markdownLine(event: ThreadEvent): string {
     case "approval_requested":
       return `approval requested for ${mdStep(event.data.step)}`;
     case "approval_granted":
-      return `approved by ${mdText(event.data.slack_user, 40)}`;
+      return `approved by ${mdText(deciderLabel(event.data), 60)}`;
     case "approval_rejected":
-      return `rejected by ${mdText(event.data.slack_user, 40)}: ${mdText(event.data.reason, 200)}`;
+      return `rejected by ${mdText(deciderLabel(event.data), 60)}: ${mdText(event.data.reason, 200)}`;
+    case "run_dispatched":
+      return `workflow \`${truncate(event.data.workflow.replace(/`/g, ""), 100)}\` dispatched (run ${event.data.run_id})`;
+    case "pr_found":
+      return `commit \`${short(event.data.sha)}\` is the merge of PR #${event.data.number} by ${mdText(event.data.author, 60)}`;
     case "approval_expired":
       return "approval expired";
     case "deploy_authorized":
@@ -84,7 +88,7 @@ function markdownLine(event: ThreadEvent): string {
     case "human_answered":
       return `answer: ${mdText(event.data.answer, 200)}`;
     case "chat_request":
-      return `requested in Slack: ${mdText(event.data.text, 200)}`;
+      return `requested ${event.data.source === "pr_comment" ? "in a pull request comment" : event.data.slack_user ? "in Slack" : "through the API"}: ${mdText(event.data.text, 200)}`;
     case "branch_head":
       return `tip of ${mdText(event.data.branch, 60)} is \`${event.data.sha.slice(0, 7)}\``;
     case "slack_posted":

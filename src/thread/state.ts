@@ -1,6 +1,13 @@
 import type { NextStep } from "../agent/next-step.js";
 import { RepoConfigSchema, type RepoConfig } from "../config/repo-config.js";
-import { eventsOf, lastOf, type EventOf, type ThreadEvent, type ThreadStatus } from "./events.js";
+import {
+  deciderLabel,
+  eventsOf,
+  lastOf,
+  type EventOf,
+  type ThreadEvent,
+  type ThreadStatus,
+} from "./events.js";
 
 /**
  * Execution state, derived from the events alone (a pure fold): what is in flight, what the thread
@@ -15,6 +22,8 @@ export interface ThreadState {
     authorized: EventOf<"deploy_authorized">;
     created: EventOf<"deployment_created"> | null;
     dispatched: EventOf<"deploy_dispatched"> | null;
+    /** `deployments: actions`: the run dispatched, its deployment not adopted yet. */
+    runDispatched?: EventOf<"run_dispatched"> | null;
   } | null;
   pendingApproval: EventOf<"approval_requested"> | null;
   pendingQuestion: EventOf<"human_needed"> | null;
@@ -99,6 +108,9 @@ export function deriveState(events: readonly ThreadEvent[]): ThreadState {
       case "deploy_dispatched":
         if (state.inFlight) state.inFlight.dispatched = event;
         break;
+      case "run_dispatched":
+        if (state.inFlight) state.inFlight.runDispatched = event;
+        break;
       case "deploy_finished":
         state.inFlight = null;
         if (event.data.outcome === "success") {
@@ -152,6 +164,13 @@ function statusOf(state: ThreadState): { status: ThreadStatus; waitingOn: string
     return {
       status: "waiting_for_deploy",
       waitingOn: `${a.kind} of ${a.component} ${a.sha.slice(0, 7)} to ${a.environment} (deployment ${state.inFlight.dispatched.data.deployment_id})`,
+    };
+  }
+  if (state.inFlight?.runDispatched && !state.inFlight.created) {
+    const a = state.inFlight.authorized.data;
+    return {
+      status: "waiting_for_deploy",
+      waitingOn: `${a.kind} of ${a.component} ${a.sha.slice(0, 7)} to ${a.environment} (run ${state.inFlight.runDispatched.data.run_id}, its deployment not created yet)`,
     };
   }
   if (state.outage) {
@@ -227,7 +246,7 @@ export function approvalClosed(
         return { kind: "expired", reason: `it expired at ${request.data.expires_at ?? event.at}` };
       }
       const verb = event.type === "approval_granted" ? "approved" : "rejected";
-      return { kind: "decided", reason: `it was already ${verb} by ${event.data.slack_user}` };
+      return { kind: "decided", reason: `it was already ${verb} by ${deciderLabel(event.data)}` };
     }
   }
   if (state.pendingApproval?.data.approval_id !== approvalId) {

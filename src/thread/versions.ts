@@ -1,6 +1,6 @@
 import type { NextStep } from "../agent/next-step.js";
 import type { DeploymentRecord } from "../store/store.js";
-import { eventsOf, lastOf, type ThreadEvent } from "./events.js";
+import { deciderLabel, eventsOf, lastOf, type ThreadEvent } from "./events.js";
 
 /**
  * What runs where, read from a thread's events (pure): the versions fetched when the thread started,
@@ -53,7 +53,7 @@ export function rejectedSteps(events: readonly ThreadEvent[]): RejectedStep[] {
   return eventsOf(events, "approval_rejected").flatMap((rejection) => {
     const request = requested.get(rejection.data.approval_id);
     return request && !movedOnAfter(rejection.seq)
-      ? [{ step: request.data.step, reason: rejection.data.reason, by: rejection.data.slack_user }]
+      ? [{ step: request.data.step, reason: rejection.data.reason, by: deciderLabel(rejection.data) }]
       : [];
   });
 }

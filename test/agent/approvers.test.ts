@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { mayDecide, uncheckedAuthor } from "../../src/agent/approvers.js";
+import { uncheckedAuthor } from "../../src/agent/approvers.js";
+import { approverVerdict } from "../../src/pipeline/approvals.js";
 import { parseRepoConfig, slackUserOfLogin } from "../../src/config/repo-config.js";
 import { CONFIG_YAML } from "../helpers/github-mocks.js";
 
@@ -8,7 +9,14 @@ const config = parseRepoConfig(
 );
 const groups = new Map([["S01RELEASETEAM", ["U02RELEASER"]]]);
 const decide = (slackUser: string, decision: "approve" | "reject" = "approve", environment = "production") =>
-  mayDecide({ config, environment, slackUser, decision, groupMembers: groups, prAuthor: "octocat" });
+  approverVerdict({
+    config,
+    environment,
+    decider: { channel: "slack", slackUser },
+    decision,
+    memberships: { slackGroups: groups, githubTeams: new Set() },
+    prAuthor: "octocat",
+  });
 
 describe("who may decide an approval", () => {
   it("lets a listed approver approve", () => {
@@ -50,24 +58,24 @@ describe("GitHub logins in the approver policy", () => {
     );
 
   it("refuses the author whose webhook login differs in case from the users: mapping", () => {
-    const verdict = mayDecide({
+    const verdict = approverVerdict({
       config: mapped("codertocat: U01OCTOCAT"),
       environment: "production",
-      slackUser: "U01OCTOCAT",
+      decider: { channel: "slack", slackUser: "U01OCTOCAT" },
       decision: "approve",
-      groupMembers: groups,
+      memberships: { slackGroups: groups, githubTeams: new Set() },
       prAuthor: "Codertocat",
     });
     expect(!verdict.ok && verdict.reason).toContain("you authored this pull request");
   });
 
   it("refuses the author whose mapping is spelled in capitals and the webhook in lower case", () => {
-    const verdict = mayDecide({
+    const verdict = approverVerdict({
       config: mapped("OctoCat: U01OCTOCAT"),
       environment: "production",
-      slackUser: "U01OCTOCAT",
+      decider: { channel: "slack", slackUser: "U01OCTOCAT" },
       decision: "approve",
-      groupMembers: groups,
+      memberships: { slackGroups: groups, githubTeams: new Set() },
       prAuthor: "octocat",
     });
     expect(verdict.ok).toBe(false);

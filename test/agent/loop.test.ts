@@ -174,7 +174,12 @@ describe("planning a thread's next step", () => {
       expires_at: null,
     });
     expect(planNext(thread(...start, requested), OPTIONS).kind).toBe("wait");
-    const granted = newEvent("approval_granted", { approval_id: "ap_1", slack_user: "U1" });
+    const granted = newEvent("approval_granted", {
+      approval_id: "ap_1",
+      by: "U1",
+      channel: "slack",
+      slack_user: "U1",
+    });
     expect(planNext(thread(...start, requested, granted), OPTIONS)).toMatchObject({
       kind: "judge",
       approved: true,

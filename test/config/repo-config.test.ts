@@ -69,7 +69,7 @@ describe("the repository config", () => {
 
   it("requires approvers where approval is required", () => {
     expect(problemsOf(CONFIG_YAML.replace("    approvers: [U01APPROVER, S01RELEASETEAM]\n", ""))).toEqual([
-      "environments[1].approvers: approval: required needs at least one approver (Slack user or user-group id)",
+      "environments[1].approvers: approval: required needs at least one approver (a Slack user or user-group id or api:<token name> in approvers, or a GitHub login or org/team in github_approvers)",
     ]);
   });
 

@@ -460,7 +460,7 @@ describe("deploybot killed with SIGKILL and restarted on the same database", () 
       expect(await waitForInboxDone()).toEqual({ queued: 0, done: 6, dead: 0 });
       expectDeployedOnce(done, ["staging", "production"]);
       expect(done.events.filter((e) => e.type === "approval_granted").map((e) => e.data)).toEqual([
-        { approval_id: card!.approvalId, slack_user: "U01APPROVER" },
+        { approval_id: card!.approvalId, by: "U01APPROVER", channel: "slack", slack_user: "U01APPROVER" },
       ]);
       expect(slack.approvalCards(), "approval cards posted").toHaveLength(1);
       // Nothing was posted twice: every message (root, progress, card, end) says something new.
@@ -535,7 +535,7 @@ describe("deploybot killed with SIGKILL and restarted on the same database", () 
       expect(await waitForInboxDone()).toEqual({ queued: 0, done: 6, dead: 0 });
       expectDeployedOnce(done, ["staging", "production"]);
       expect(done.events.filter((e) => e.type === "approval_granted").map((e) => e.data)).toEqual([
-        { approval_id: approvalId, slack_user: "U01APPROVER" },
+        { approval_id: approvalId, by: "U01APPROVER", channel: "slack", slack_user: "U01APPROVER" },
       ]);
       expect(countOf(done, "slack_posted")).toBe(
         new Set(done.events.filter((e) => e.type === "slack_posted").map((e) => e.data.key)).size,

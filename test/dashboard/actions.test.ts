@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { createSignInToken } from "../../src/http/dashboard-auth.js";
-import { ApiDecision } from "../../src/http/decision-entry.js";
+import { ApiDecision } from "../../src/pipeline/approvals.js";
 import { ApiControl } from "../../src/pipeline/api-inbox.js";
 import type { InboxEntry } from "../../src/store/store.js";
 import { startAppServer, type AppServer } from "../helpers/app-server.js";

@@ -1,3 +1,4 @@
+import { installationFinder } from "../../src/github/installations.js";
 import { readFileSync } from "node:fs";
 import { sign } from "@octokit/webhooks-methods";
 import nock from "nock";
@@ -91,7 +92,14 @@ export function mockSlack(calls: SlackCall[], expected: Record<string, number>):
 export const API_TOKEN = "api-token-for-tests-0123456789";
 
 export async function startAppServer(
-  options: { decider?: Decider; databasePath?: string; apiTokens?: Map<string, string> } = {},
+  options: {
+    decider?: Decider;
+    databasePath?: string;
+    apiTokens?: Map<string, string>;
+    /** As in production: unseen repositories are looked up through the app's installation. */
+    lookUpInstallations?: boolean;
+    prComments?: boolean;
+  } = {},
 ): Promise<AppServer> {
   const store = new SqliteStore(options.databasePath ?? ":memory:");
   await store.migrate();
@@ -114,7 +122,13 @@ export async function startAppServer(
         healthRoute(store),
         metricsRoute(store),
         dashboardRoutes({ store, tokens: apiTokens, clock }),
-        apiRoutes({ store, clock, tokens: apiTokens, log }),
+        apiRoutes({
+          store,
+          clock,
+          tokens: apiTokens,
+          log,
+          lookUpInstallations: options.lookUpInstallations ?? false,
+        }),
         slackRoutes({ store, clock, signingSecret: SLACK_SIGNING_SECRET, slack: slackClient, log }),
       ],
       onReady: (app) => {
@@ -128,6 +142,10 @@ export async function startAppServer(
           pollMs: 10,
           slack: slackClient,
           githubUrl: "https://github.com",
+          prComments: options.prComments ?? false,
+          ...(options.lookUpInstallations
+            ? { installationOf: installationFinder({ store, clock, appOctokit: () => app.auth() }) }
+            : {}),
         };
       },
     }),

@@ -101,3 +101,69 @@ export function workflowRunCompleted(options: { runId: number; conclusion: strin
   run.head_sha = MERGE_SHA;
   return payload;
 }
+
+/** A new comment on pull request #`number`, from the `issue_comment.created` example. */
+export function prComment(options: {
+  body: string;
+  login: string;
+  commentId?: number;
+  number?: number;
+  userType?: "User" | "Bot";
+}): Json {
+  const payload = placeInRepo(example("issue_comment", (p) => p.action === "created"));
+  const issue = obj(payload.issue);
+  issue.number = options.number ?? 7;
+  issue.pull_request = {
+    url: `https://api.github.com/repos/${OWNER}/${REPO}/pulls/${String(issue.number)}`,
+    html_url: `https://github.com/${OWNER}/${REPO}/pull/${String(issue.number)}`,
+  };
+  const comment = obj(payload.comment);
+  comment.id = options.commentId ?? 900_001;
+  comment.body = options.body;
+  obj(comment.user).login = options.login;
+  obj(comment.user).type = options.userType ?? "User";
+  obj(payload.sender).login = options.login;
+  return payload;
+}
+
+/** A deployment that a workflow run's job created (`environment:`), from the `deployment.created` example. */
+export function deploymentCreatedByRun(options: {
+  deploymentId: number;
+  environment: string;
+  runId: number;
+}): Json {
+  const payload = placeInRepo(
+    example("deployment", (p) => p.action === "created" && Boolean(p.workflow_run)),
+  );
+  const deployment = obj(payload.deployment);
+  deployment.id = options.deploymentId;
+  deployment.environment = options.environment;
+  deployment.sha = MERGE_SHA;
+  const run = obj(payload.workflow_run);
+  run.id = options.runId;
+  run.html_url = `https://github.com/${OWNER}/${REPO}/actions/runs/${options.runId}`;
+  return payload;
+}
+
+/**
+ * `deployment_protection_rule.requested` for a run. @octokit/webhooks-examples has no example of
+ * this event: it is the `deployment.created` example's repository and installation with the fields
+ * GitHub documents for it (environment, event, deployment_callback_url).
+ */
+export function protectionRuleRequested(options: {
+  runId: number;
+  environment: string;
+  event?: string;
+}): Json {
+  const base = placeInRepo(example("deployment", (p) => p.action === "created" && Boolean(p.workflow_run)));
+  return {
+    action: "requested",
+    environment: options.environment,
+    event: options.event ?? "workflow_dispatch",
+    deployment_callback_url: `https://api.github.com/repos/${OWNER}/${REPO}/actions/runs/${options.runId}/deployment_protection_rule`,
+    deployment: null,
+    repository: base.repository,
+    installation: base.installation,
+    sender: base.sender,
+  };
+}

@@ -33,6 +33,12 @@ export const CONFIG_NO_APPROVAL_YAML = CONFIG_YAML.replace(
   "",
 );
 
+/** The same config with GitHub approvers for production, reachable without Slack. */
+export const CONFIG_GITHUB_APPROVERS_YAML = CONFIG_YAML.replace(
+  "    approval_expires_after: 24h\n",
+  "    github_approvers: [Hubot, octocat]\n    approval_expires_after: 24h\n",
+);
+
 export function mockInstallationToken(): nock.Scope {
   return nock(API)
     .post(`/app/installations/${INSTALLATION_ID}/access_tokens`)
@@ -197,4 +203,38 @@ export function mockCompare(
       ahead_by: status === "ahead" || status === "diverged" ? 1 : 0,
       behind_by: status === "behind" || status === "diverged" ? 1 : 0,
     });
+}
+
+/** The permission GitHub reports for `login` on the repository (admin, write, read, none). */
+export function mockPermission(login: string, permission: string): nock.Scope {
+  return nock(API)
+    .get(`${repoPath}/collaborators/${login}/permission`)
+    .reply(200, { permission, role_name: permission, user: { login } });
+}
+
+/** A reaction on a comment; records its content. */
+export function mockReaction(commentId: number, sent: string[] = []): nock.Scope {
+  return nock(API)
+    .post(`${repoPath}/issues/comments/${commentId}/reactions`, (body: { content: string }) => {
+      sent.push(body.content);
+      return true;
+    })
+    .reply(201, { id: 1, content: "eyes" });
+}
+
+/** A pull request, merged as `sha` (or open when `sha` is null). */
+export function mockPullRequest(number: number, sha: string | null = MERGE_SHA): nock.Scope {
+  return nock(API)
+    .get(`${repoPath}/pulls/${number}`)
+    .reply(200, { number, merged: sha !== null, merge_commit_sha: sha, state: sha ? "closed" : "open" });
+}
+
+/** A new comment on issue or PR #`number`; records its body. */
+export function mockIssueComment(number: number, bodies: string[] = [], id = 80_001): nock.Scope {
+  return nock(API)
+    .post(`${repoPath}/issues/${number}/comments`, (body: { body: string }) => {
+      bodies.push(body.body);
+      return true;
+    })
+    .reply(201, { id, body: "" });
 }

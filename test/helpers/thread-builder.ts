@@ -147,10 +147,21 @@ export const on = {
     newEvent("approval_requested", { approval_id: approvalId, step, expires_at: null }),
 
   approvalGranted: (approvalId = "ap_1", slackUser = "U01APPROVER") =>
-    newEvent("approval_granted", { approval_id: approvalId, slack_user: slackUser }),
+    newEvent("approval_granted", {
+      approval_id: approvalId,
+      by: slackUser,
+      channel: "slack",
+      slack_user: slackUser,
+    }),
 
   approvalRejected: (reason: string, approvalId = "ap_1", slackUser = "U01APPROVER") =>
-    newEvent("approval_rejected", { approval_id: approvalId, slack_user: slackUser, reason }),
+    newEvent("approval_rejected", {
+      approval_id: approvalId,
+      by: slackUser,
+      channel: "slack",
+      slack_user: slackUser,
+      reason,
+    }),
 
   authorized: (
     kind: "deploy" | "rollback",

@@ -4,7 +4,8 @@ import { API_OPERATIONS, MAX_API_BODY_BYTES, openApiDocument } from "../../src/h
 import { newEvent } from "../../src/thread/events.js";
 import { API_TOKEN, startAppServer, type AppServer } from "../helpers/app-server.js";
 import { httpRequest } from "../helpers/http.js";
-import { mergeStart } from "../helpers/thread-builder.js";
+import { CONFIG_YAML } from "../helpers/github-mocks.js";
+import { deployStep, mergeStart, on } from "../helpers/thread-builder.js";
 
 /**
  * The OpenAPI document against the running API: every documented operation answers every
@@ -12,6 +13,9 @@ import { mergeStart } from "../helpers/thread-builder.js";
  */
 
 const OPEN = "th_open";
+/** Waits for an approval of production, where the token named `ci` is an approver (`api:ci`). */
+const AWAITING = "th_awaiting";
+const NOT_AN_APPROVER = "api-token-of-an-intern-0123456789";
 const FAILED = "th_failed";
 const T0 = new Date("2026-11-24T12:00:00Z");
 
@@ -39,18 +43,25 @@ const notJson = { body: "reason=later", headers: { "content-type": "application/
 function callFor(method: string, path: string, status: number): Call {
   const concrete = (id: string) => path.replace("{id}", id);
   const action = path.split("/").at(-1)!;
+  const decides = action === "approve" || action === "reject";
   const validBody =
     action === "answer"
       ? json({ answer: "yes" })
-      : path.endsWith("/threads")
-        ? json({ repo: "acme/shop", text: "deploy it" })
-        : json({ reason: "because" });
+      : action === "approve"
+        ? json({})
+        : path.endsWith("/threads")
+          ? json({ repo: "acme/shop", text: "deploy it" })
+          : json({ reason: "because" });
   switch (status) {
     case 200:
       return { method, path: concrete(OPEN) };
     case 202:
       // An answer needs a pending question, which the open thread has; resume needs a paused thread.
-      return { method, path: concrete(action === "resume" ? "th_paused" : OPEN), ...validBody };
+      return {
+        method,
+        path: concrete(action === "resume" ? "th_paused" : decides ? AWAITING : OPEN),
+        ...validBody,
+      };
     case 400:
       return method === "GET"
         ? { method, path: `${path}?status=sleeping` }
@@ -62,6 +73,13 @@ function callFor(method: string, path: string, status: number): Call {
           };
     case 401:
       return { method, path: concrete(OPEN), headers: { authorization: "Bearer not-a-known-token-0123" } };
+    case 403:
+      return {
+        method,
+        path: concrete(AWAITING),
+        ...validBody,
+        headers: { ...validBody.headers, authorization: `Bearer ${NOT_AN_APPROVER}` },
+      };
     case 404:
       return path.endsWith("/threads")
         ? { method, path, ...json({ repo: "acme/unknown", text: "deploy it" }) }
@@ -74,8 +92,18 @@ function callFor(method: string, path: string, status: number): Call {
       return { method, path: concrete(OPEN), ...notJson };
     case 422: {
       // The same Idempotency-Key, first with one body, then with another.
-      const target = concrete(action === "resume" ? "th_paused" : OPEN);
+      const target = concrete(action === "resume" ? "th_paused" : decides ? AWAITING : OPEN);
       const key = { "idempotency-key": `openapi-422-${method}-${action}` };
+      if (action === "approve") {
+        // Its body is always empty: the same key on another thread is the other request.
+        return {
+          method,
+          path: concrete(OPEN),
+          ...validBody,
+          headers: { ...validBody.headers, ...key },
+          before: { method, path: target, body: validBody.body, headers: { ...validBody.headers, ...key } },
+        };
+      }
       const other =
         action === "answer"
           ? json({ answer: "no" })
@@ -101,13 +129,28 @@ let app: AppServer;
 let disabled: AppServer;
 
 beforeAll(async () => {
-  app = await startAppServer();
+  app = await startAppServer({
+    apiTokens: new Map([
+      [API_TOKEN, "ci"],
+      [NOT_AN_APPROVER, "intern"],
+    ]),
+  });
   disabled = await startAppServer({ apiTokens: new Map() });
   await app.store.setRef("repo:acme/shop", "4242", T0);
   const thread = (id: string) => ({ id, repo: "acme/shop", installationId: 4242, title: id });
   await app.store.createThread(
     thread(OPEN),
     [...mergeStart(), newEvent("human_needed", { question: "which first?", reason: "unsure" })],
+    T0,
+  );
+  await app.store.createThread(
+    thread(AWAITING),
+    [
+      on.prMerged(),
+      on.configLoaded(CONFIG_YAML.replace("approvers: [U01APPROVER", "approvers: [api:ci, U01APPROVER")),
+      on.changes({ backend: ["api/cart.ts"] }),
+      on.approvalRequested(deployStep("backend", "production")),
+    ],
     T0,
   );
   await app.store.createThread(
@@ -174,6 +217,8 @@ describe("the OpenAPI document", () => {
         "POST /api/v1/threads/{id}/resume",
         "POST /api/v1/threads/{id}/cancel",
         "POST /api/v1/threads/{id}/answer",
+        "POST /api/v1/threads/{id}/approve",
+        "POST /api/v1/threads/{id}/reject",
       ].sort(),
     );
     expect((await send({ method: "DELETE", path: "/api/v1/threads" })).status).toBe(405);

@@ -11,6 +11,7 @@ import {
   workflowRunCompleted,
 } from "../helpers/fixtures.js";
 import {
+  CONFIG_GITHUB_APPROVERS_YAML,
   CONFIG_NO_APPROVAL_YAML,
   CONFIG_YAML,
   mockCreateDeployment,
@@ -80,7 +81,7 @@ describe("a merged pull request that changes the backend", () => {
 
   it("stops at approval_requested for production after staging succeeds", async () => {
     const harness = await createHarness();
-    await mergeBackendChange(harness);
+    await mergeBackendChange(harness, CONFIG_GITHUB_APPROVERS_YAML);
 
     await harness.deliver("deployment_status", deploymentStatus({ deploymentId: 1001, state: "success" }));
 
@@ -93,6 +94,21 @@ describe("a merged pull request that changes the backend", () => {
     });
     expect(state.successes).toEqual([{ component: "backend", environment: "staging", sha: MERGE_SHA }]);
     expect(await harness.store.getLock(`${OWNER}/${REPO}:backend:staging`)).toBeNull();
+  });
+
+  it("fails at once, saying why, when production needs an approval nobody can give", async () => {
+    const harness = await createHarness();
+    await mergeBackendChange(harness); // Slack approvers only, and no Slack
+
+    await harness.deliver("deployment_status", deploymentStatus({ deploymentId: 1001, state: "success" }));
+
+    const thread = (await harness.store.getThread(THREAD_ID))!;
+    const state = deriveState(thread.events);
+    expect(state.status).toBe("failed");
+    expect(state.terminal?.type === "failed" && state.terminal.data.reason).toContain(
+      "production needs an approval, but no approver can be reached (Slack approvers but SLACK_BOT_TOKEN is not set",
+    );
+    expect(thread.events.some((e) => e.type === "approval_requested")).toBe(false);
   });
 
   it("promotes to production and finishes in code when no approval is required", async () => {

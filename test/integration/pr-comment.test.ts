@@ -5,6 +5,7 @@ import { threadIdForMerge } from "../../src/pipeline/ingest.js";
 import { deploymentStatus, MERGE_SHA, mergedPullRequest, OWNER, REPO } from "../helpers/fixtures.js";
 import {
   API,
+  CONFIG_GITHUB_APPROVERS_YAML,
   CONFIG_YAML,
   mockCreateDeployment,
   mockDispatch,
@@ -23,7 +24,7 @@ describe("the deploy's comment on its pull request", () => {
     const harness = await createHarness({ prComments: true });
     const bodies: string[] = [];
     const scopes = [
-      ...mockMergeContext(),
+      ...mockMergeContext({ config: CONFIG_GITHUB_APPROVERS_YAML }),
       mockCreateDeployment(1001, { sha: MERGE_SHA, environment: "staging" }),
       mockDispatch("deploy-backend.yml", 5001),
       nock(API)
@@ -50,7 +51,9 @@ describe("the deploy's comment on its pull request", () => {
     await harness.deliver("deployment_status", deploymentStatus({ deploymentId: 1001, state: "success" }));
     expect(edits.isDone()).toBe(true);
     expect(bodies.at(-1)).toContain("✅ deployed");
-    expect(bodies.at(-1)).toContain("**Waiting for** an approval from one of `U01APPROVER`");
+    expect(bodies.at(-1)).toContain(
+      "**Waiting for** an approval from one of `U01APPROVER`, `S01RELEASETEAM` (Slack), `Hubot`, `octocat` (GitHub: `/deploybot approve`)",
+    );
   });
 
   it("is looked for by its marker after a lost answer, and edited instead of posted twice", async () => {

@@ -68,7 +68,9 @@ describe("an approval in Slack", () => {
     for (const scope of [...github, slack]) expect(scope.isDone()).toBe(true);
     const thread = (await app.store.getThread(THREAD_ID))!;
     expect(thread.events.filter((e) => e.type === "approval_granted")).toEqual([
-      expect.objectContaining({ data: { approval_id: approvalId, slack_user: "U01APPROVER" } }),
+      expect.objectContaining({
+        data: { approval_id: approvalId, by: "U01APPROVER", channel: "slack", slack_user: "U01APPROVER" },
+      }),
     ]);
     expect(thread.events.filter((e) => e.type === "deployment_created")).toHaveLength(2);
     const update = app.slackCalls.slice(calls).find((c) => c.method === "chat.update")!;

@@ -147,7 +147,7 @@ describe("a click after the approval expired, before any sweep recorded it", () 
     expect(decisions(await eventsOf(threadId))).toEqual([
       expect.objectContaining({
         type: "approval_granted",
-        data: { approval_id: approvalId, slack_user: "U01APPROVER" },
+        data: { approval_id: approvalId, by: "U01APPROVER", channel: "slack", slack_user: "U01APPROVER" },
       }),
     ]);
   });

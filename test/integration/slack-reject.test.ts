@@ -144,7 +144,13 @@ describe("rejecting an approval in Slack", () => {
     const events = await eventsOf(threadId);
     expect(events.filter((e) => e.type === "approval_rejected")).toEqual([
       expect.objectContaining({
-        data: { approval_id: approvalId, slack_user: "U01APPROVER", reason: REASON },
+        data: {
+          approval_id: approvalId,
+          by: "U01APPROVER",
+          channel: "slack",
+          slack_user: "U01APPROVER",
+          reason: REASON,
+        },
       }),
     ]);
     expect(events.filter((e) => e.type === "deployment_created")).toHaveLength(1);
