@@ -81,7 +81,7 @@ describe("the repository config with shared defaults", () => {
       kind: "invalid",
       file: `${OWNER}/${REPO}:.github/deploybot.yml`,
       problems: [
-        `environments[1].approvers: approval: required needs at least one approver (Slack user or user-group id) (set in ${OWNER}/.github:.github/deploybot.yml)`,
+        `environments[1].approvers: approval: required needs at least one approver (a Slack user or user-group id or api:<token name> in approvers, or a GitHub login or org/team in github_approvers) (set in ${OWNER}/.github:.github/deploybot.yml)`,
       ],
     });
   });
