@@ -472,24 +472,13 @@ async function createStepDeployment(
     ]);
   } catch (error) {
     if (isTransient(error) || error instanceof AppendConflictError) throw error;
-    const summary = error instanceof Error ? error.message : String(error);
-    deps.log.warn({ thread: thread.id }, `deploy of ${a.component} to ${a.environment} failed: ${summary}`);
-    await append(deps, thread, [
-      newEvent("deploy_finished", {
-        deployment_id: null,
-        component: a.component,
-        environment: a.environment,
-        sha: a.sha,
-        outcome: "failure",
-        summary: summary.slice(0, 1_000),
-        source: "create",
-        log_url: null,
-      }),
-    ]);
-    await releaseLock(deps, thread.repo, a.component, a.environment, {
-      threadId: thread.id,
-      stepSeq: authorized.seq,
-    });
+    await endStepWithoutDeployment(
+      deps,
+      thread,
+      authorized,
+      error instanceof Error ? error.message : String(error),
+      "create",
+    );
   }
 }
 
@@ -629,13 +618,16 @@ export function runRef(repo: string, runId: number): string {
   return `run:${repo.toLowerCase()}:${runId}`;
 }
 
-/** Ends an authorised step that never got a deployment (`deployments: actions`), and frees its lock. */
+/**
+ * Ends an authorised step that never got a deployment (GitHub refused to create it, or, with
+ * `deployments: actions`, the run never made one), and frees its lock.
+ */
 export async function endStepWithoutDeployment(
   deps: LoopDeps,
   thread: Thread,
   authorized: EventOf<"deploy_authorized">,
   summary: string,
-  source: "dispatch" | "timeout" | "workflow_run",
+  source: "create" | "dispatch" | "timeout" | "workflow_run",
 ): Promise<void> {
   const a = authorized.data;
   deps.log.warn({ thread: thread.id }, `${a.kind} of ${a.component} to ${a.environment} failed: ${summary}`);

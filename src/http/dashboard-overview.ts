@@ -1,7 +1,7 @@
 import { deployActionOf, type DeployAction } from "../agent/next-step.js";
 import type { RepoConfig } from "../config/repo-config.js";
 import type { DeploymentRecord, Lock, Store, ThreadSummary } from "../store/store.js";
-import { THREAD_STATUSES, type ThreadStatus } from "../thread/events.js";
+import { THREAD_STATUSES, UNFINISHED_STATUSES, type ThreadStatus } from "../thread/events.js";
 import { configOf, deriveState } from "../thread/state.js";
 import { escapeHtml, link, shortSha, statusBadge, statusLabel, timeTag } from "./dashboard-html.js";
 
@@ -11,14 +11,7 @@ import { escapeHtml, link, shortSha, statusBadge, statusLabel, timeTag } from ".
  * Also the thread list, with its filters and pages.
  */
 
-const ACTIVE: ThreadStatus[] = [
-  "running",
-  "waiting_for_deploy",
-  "waiting_for_approval",
-  "waiting_for_human",
-  "waiting_for_lock",
-  "paused",
-];
+const ACTIVE: ThreadStatus[] = [...UNFINISHED_STATUSES];
 
 interface Pending {
   kind: "deploying" | "approval" | "queued";
