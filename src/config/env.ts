@@ -191,6 +191,20 @@ export function loadProcessEnv(cwd = process.cwd()): EnvInput {
   return process.env;
 }
 
+/** The process environment as it is, for an entry point that reads a variable of its own. */
+export function processEnv(): EnvInput {
+  return process.env;
+}
+
+/**
+ * For an entry point that configures the server it then starts in the same process (the demo):
+ * sets these variables and clears the others named.
+ */
+export function setProcessEnv(values: Record<string, string>, unset: readonly string[] = []): void {
+  Object.assign(process.env, values);
+  for (const name of unset) delete process.env[name];
+}
+
 /** Secret values that must never reach a log line or a model prompt. */
 export function secretValues(settings: Settings): string[] {
   return [

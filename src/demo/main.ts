@@ -1,9 +1,10 @@
+import { processEnv } from "../config/env.js";
 import { followThreads, startDemo } from "./run-demo.js";
 
 /** `npm run demo`: see deploybot work, with simulated GitHub and Slack and nothing to set up. */
 
 const write = (line: string) => process.stdout.write(`${line}\n`);
-const workflowMs = Number(process.env.DEPLOYBOT_DEMO_WORKFLOW_MS ?? "") || undefined;
+const workflowMs = Number(processEnv().DEPLOYBOT_DEMO_WORKFLOW_MS ?? "") || undefined;
 
 startDemo({ ...(workflowMs ? { workflowMs } : {}), write })
   .then((demo) => {

@@ -1,3 +1,4 @@
+import { processEnv, setProcessEnv } from "../config/env.js";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { createServer } from "node:net";
@@ -106,23 +107,25 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
   const port = options.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
   const databaseUrl = `sqlite:${join(dir, "deploybot.sqlite")}`;
-  Object.assign(process.env, {
-    APP_ID: String(DEMO_APP_ID),
-    PRIVATE_KEY: privateKey,
-    WEBHOOK_SECRET: webhookSecret,
-    GHE_HOST: github.host,
-    GHE_PROTOCOL: "http",
-    SLACK_BOT_TOKEN: botToken,
-    SLACK_SIGNING_SECRET: signingSecret,
-    SLACK_API_URL: slack.apiUrl,
-    DATABASE_URL: databaseUrl,
-    DEPLOYBOT_API_TOKENS: `demo:${apiToken}`,
-    PORT: String(port),
-    HOST: "127.0.0.1",
-    DEPLOYBOT_WORKER_POLL_MS: "200",
-    LOG_LEVEL: process.env.LOG_LEVEL || "warn",
-  });
-  for (const name of ["PRIVATE_KEY_PATH", "WEBHOOK_PROXY_URL", "NODE_ENV"]) delete process.env[name];
+  setProcessEnv(
+    {
+      APP_ID: String(DEMO_APP_ID),
+      PRIVATE_KEY: privateKey,
+      WEBHOOK_SECRET: webhookSecret,
+      GHE_HOST: github.host,
+      GHE_PROTOCOL: "http",
+      SLACK_BOT_TOKEN: botToken,
+      SLACK_SIGNING_SECRET: signingSecret,
+      SLACK_API_URL: slack.apiUrl,
+      DATABASE_URL: databaseUrl,
+      DEPLOYBOT_API_TOKENS: `demo:${apiToken}`,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      DEPLOYBOT_WORKER_POLL_MS: "200",
+      LOG_LEVEL: processEnv().LOG_LEVEL || "warn",
+    },
+    ["PRIVATE_KEY_PATH", "WEBHOOK_PROXY_URL", "NODE_ENV"],
+  );
   // deploybot reads .env from its working directory over the environment: the demo's settings win.
   process.chdir(dir);
   await import("../main.js");
