@@ -78,20 +78,26 @@ describe("a thread another worker holds", () => {
   });
 });
 
+/**
+ * The GitHub calls of merge #7: the token and the config answer, its changed files never come back
+ * while the test runs (the last scope).
+ */
+function hangingMerge(): nock.Scope[] {
+  return [
+    mockInstallationToken(),
+    mockRepoConfig(CONFIG_NO_APPROVAL_YAML),
+    nock(API)
+      .get(`/repos/${OWNER}/${REPO}/pulls/7/files`)
+      .query({ per_page: "100" })
+      .delay(60_000)
+      .reply(200, []),
+  ];
+}
+
 describe("the worker", () => {
   it("handles several entries at once: a merge whose GitHub calls hang does not hold up the next", async () => {
     const harness = await createHarness();
-    const slow = [
-      // The token and the config; #7 never gets further.
-      mockInstallationToken(),
-      mockRepoConfig(CONFIG_NO_APPROVAL_YAML),
-      // The changed files of #7 never come back while the test runs.
-      nock(API)
-        .get(`/repos/${OWNER}/${REPO}/pulls/7/files`)
-        .query({ per_page: "100" })
-        .delay(60_000)
-        .reply(200, []),
-    ];
+    const slow = hangingMerge();
     const fast = [
       ...mockMergeContext({ config: CONFIG_NO_APPROVAL_YAML, number: 8, sha: OTHER_SHA, token: false }),
       mockCreateDeployment(1002, { sha: OTHER_SHA, environment: "staging" }),
@@ -127,15 +133,7 @@ describe("the worker", () => {
 describe("stopping the worker", () => {
   it("stops claiming, lets running work go after the grace period and hands its thread lease back soon", async () => {
     const harness = await createHarness();
-    const hanging = [
-      mockInstallationToken(),
-      mockRepoConfig(CONFIG_NO_APPROVAL_YAML),
-      nock(API)
-        .get(`/repos/${OWNER}/${REPO}/pulls/7/files`)
-        .query({ per_page: "100" })
-        .delay(60_000)
-        .reply(200, []),
-    ];
+    const hanging = hangingMerge();
     const t0 = harness.now.value.getTime();
     const worker = startWorker({ ...harness.worker, concurrency: 2, leaseMs: 60_000 });
     try {
