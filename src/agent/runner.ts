@@ -140,7 +140,7 @@ async function recordOutage(deps: LoopDeps, thread: Thread, error: unknown): Pro
 
 async function append(deps: LoopDeps, thread: Thread, events: NewEvent[]): Promise<void> {
   if (events.length === 0) return;
-  await deps.store.appendEvents(thread.id, lastSeqOf(thread), events, deps.clock());
+  await deps.store.appendEvents(thread.id, lastSeqOf(thread), events, deps.clock(), thread.events);
 }
 
 async function execute(

@@ -142,12 +142,13 @@ export function instrumentStore(
       await store.deferInbox(id, note, retryAt);
       handled(id, "deferred");
     },
-    async appendEvents(threadId, expectedSeq, events, now) {
-      const appended = await store.appendEvents(threadId, expectedSeq, events, now);
-      // Observing never fails or slows the append: the earlier events are read afterwards, on the side.
-      observeEvents(metrics, appended, async () => (await store.getThread(threadId))?.events ?? []).catch(
-        hooks.onObserveError ?? (() => {}),
-      );
+    async appendEvents(threadId, expectedSeq, events, now, prior) {
+      const appended = await store.appendEvents(threadId, expectedSeq, events, now, prior);
+      // Observing never fails or slows the append: the earlier events are the caller's, or are read
+      // afterwards, on the side.
+      observeEvents(metrics, appended, async () =>
+        prior ? [...prior, ...appended] : ((await store.getThread(threadId))?.events ?? []),
+      ).catch(hooks.onObserveError ?? (() => {}));
       return appended;
     },
   };

@@ -94,6 +94,7 @@ export async function adoptDeployment(deps: LoopDeps, payload: DeploymentCreated
           }),
         ],
         deps.clock(),
+        thread.events,
       );
     } catch (error) {
       if (error instanceof AppendConflictError) continue;

@@ -139,7 +139,13 @@ export async function controlThread(
     }
     if (!event) return `skipped: ${control.action} does not apply to a ${state.status} thread`;
     try {
-      await deps.store.appendEvents(thread.id, thread.events.at(-1)!.seq, [event], deps.clock());
+      await deps.store.appendEvents(
+        thread.id,
+        thread.events.at(-1)!.seq,
+        [event],
+        deps.clock(),
+        thread.events,
+      );
     } catch (error) {
       if (error instanceof AppendConflictError) continue;
       throw error;

@@ -288,7 +288,13 @@ export async function decideApproval(deps: LoopDeps, input: DecisionInput): Prom
             reason: (input.reason ?? "").slice(0, 2_000) || "(no reason given)",
           });
     try {
-      await deps.store.appendEvents(thread.id, thread.events.at(-1)!.seq, [event], deps.clock());
+      await deps.store.appendEvents(
+        thread.id,
+        thread.events.at(-1)!.seq,
+        [event],
+        deps.clock(),
+        thread.events,
+      );
     } catch (error) {
       if (error instanceof AppendConflictError) continue;
       throw error;

@@ -95,6 +95,7 @@ export async function supersedeThread(deps: LoopDeps, supersede: SupersedeThread
         thread.events.at(-1)!.seq,
         [newEvent("done", { message: supersede.message, by: "code" })],
         deps.clock(),
+        thread.events,
       );
     } catch (error) {
       if (error instanceof AppendConflictError) continue;

@@ -111,6 +111,7 @@ export async function handleSlackEvent(deps: LoopDeps, event: z.infer<typeof Sla
         thread.events.at(-1)!.seq,
         [newEvent("human_answered", { answer: text.slice(0, 2_000) || "(empty)", slack_user: event.user })],
         deps.clock(),
+        thread.events,
       );
       await advanceThread(deps, thread.id);
       return `answer for thread ${thread.id}`;

@@ -19,7 +19,7 @@ import {
   type Store,
   type ThreadSummary,
 } from "./store.js";
-import { stamp, truncate } from "./rows.js";
+import { stamp, truncate, usablePrior } from "./rows.js";
 
 /** Numbered migrations, applied once each, in order. Same tables as the SQLite store. */
 const MIGRATIONS: { version: number; sql: string }[] = [
@@ -460,9 +460,11 @@ export class PostgresStore implements Store {
     expectedSeq: number,
     events: NewEvent[],
     now: Date,
+    prior?: readonly ThreadEvent[],
   ): Promise<ThreadEvent[]> {
     if (events.length === 0) return [];
     const at = iso(now);
+    const known = usablePrior(prior, expectedSeq);
     const added = stamp(events, expectedSeq + 1, at);
     return this.tx(async (c) => {
       const [row] = await this.rows<{ last_seq: number }>(
@@ -473,7 +475,9 @@ export class PostgresStore implements Store {
       if (!row) throw new Error(`appendEvents: unknown thread ${threadId}`);
       if (row.last_seq !== expectedSeq) throw new AppendConflictError(threadId, expectedSeq, row.last_seq);
       await this.insertEvents(c, threadId, added);
-      const { status, waitingOn } = deriveState(await this.readEvents(threadId, c));
+      const { status, waitingOn } = deriveState(
+        known ? [...known, ...added] : await this.readEvents(threadId, c),
+      );
       await c.query(
         "UPDATE threads SET status = $1, waiting_on = $2, last_seq = $3, updated_at = $4 WHERE id = $5",
         [status, waitingOn, expectedSeq + added.length, at, threadId],

@@ -21,7 +21,7 @@ import {
   type Store,
   type ThreadSummary,
 } from "./store.js";
-import { stamp, truncate } from "./rows.js";
+import { stamp, truncate, usablePrior } from "./rows.js";
 
 /** Numbered migrations, applied once each, in order. */
 const MIGRATIONS: { version: number; sql: string }[] = [
@@ -459,9 +459,11 @@ export class SqliteStore implements Store {
     expectedSeq: number,
     events: NewEvent[],
     now: Date,
+    prior?: readonly ThreadEvent[],
   ): Promise<ThreadEvent[]> {
     if (events.length === 0) return [];
     const at = now.toISOString();
+    const known = usablePrior(prior, expectedSeq);
     const added = stamp(events, expectedSeq + 1, at);
     return this.db
       .transaction((): ThreadEvent[] => {
@@ -470,7 +472,7 @@ export class SqliteStore implements Store {
         if (!row) throw new Error(`appendEvents: unknown thread ${threadId}`);
         if (row.last_seq !== expectedSeq) throw new AppendConflictError(threadId, expectedSeq, row.last_seq);
         this.insertEvents(threadId, added);
-        const { status, waitingOn } = deriveState(this.readEvents(threadId));
+        const { status, waitingOn } = deriveState(known ? [...known, ...added] : this.readEvents(threadId));
         this.stmt(
           "UPDATE threads SET status = ?, waiting_on = ?, last_seq = ?, updated_at = ? WHERE id = ?",
         ).run(status, waitingOn, expectedSeq + added.length, at, threadId);

@@ -129,7 +129,17 @@ export interface Store {
    * Appends events after `expectedSeq` (the seq of the last event the caller saw) and updates the
    * thread's derived status. Throws AppendConflictError when another writer appended first.
    */
-  appendEvents(threadId: string, expectedSeq: number, events: NewEvent[], now: Date): Promise<ThreadEvent[]>;
+  appendEvents(
+    threadId: string,
+    expectedSeq: number,
+    events: NewEvent[],
+    now: Date,
+    /**
+     * The thread's events up to `expectedSeq`, when the caller has them: the status is then derived
+     * from them and the new events, without reading the thread again (the seq check proves them current).
+     */
+    prior?: readonly ThreadEvent[],
+  ): Promise<ThreadEvent[]>;
   /** Threads, most recently updated first; `offset` skips that many (for paging). */
   listThreads(filter: {
     status?: ThreadStatus[];

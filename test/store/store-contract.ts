@@ -223,6 +223,17 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         expect(events[1]).toEqual((won[0] as PromiseFulfilledResult<unknown[]>).value[0]);
       });
 
+      it("derives the status from the caller's events when given, the same as from a read", async () => {
+        await store.createThread(thread("th1"), [ciOk()], at(0));
+        const prior = (await store.getThread("th1"))!.events;
+        await store.appendEvents("th1", 1, [humanNeeded()], at(1), prior);
+        expect((await store.getThreadSummary("th1"))?.status).toBe("waiting_for_human");
+        // Events that do not reach expectedSeq are not trusted: the store reads the thread instead.
+        const stale = [{ ...prior[0]!, type: "done", data: { message: "x", by: "code" } }] as typeof prior;
+        await store.appendEvents("th1", 2, [ciOk()], at(2), stale);
+        expect((await store.getThreadSummary("th1"))?.status).toBe("waiting_for_human");
+      });
+
       it("throws an error naming an unknown thread on append", async () => {
         await expect(store.appendEvents("ghost", 0, [ciOk()], at(0))).rejects.toThrow(/ghost/);
       });
