@@ -12,6 +12,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sign } from "@octokit/webhooks-methods";
+import Database from "better-sqlite3";
 import { pino } from "pino";
 import { Probot, ProbotOctokit } from "probot";
 import { createApp } from "../src/app.js";
@@ -100,6 +101,12 @@ async function webhookAck(): Promise<void> {
   agent.destroy();
   report(`webhook ack (${Buffer.byteLength(body)} B payload, SQLite WAL file)`, samples);
   console.log(`  inbox after: ${JSON.stringify(await store.inboxCounts())}`);
+  const stored = new Database(join(dir, "bench.sqlite"), { readonly: true })
+    .prepare("SELECT AVG(LENGTH(payload)) AS bytes FROM inbox")
+    .get() as { bytes: number };
+  console.log(
+    `  stored per delivery: ${Math.round(stored.bytes)} B of a ${Buffer.byteLength(body)} B payload`,
+  );
   await server.close();
   await store.close();
 }

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ApplicationFunction, Probot } from "probot";
 import type { Store } from "./store/store.js";
+import { compactWebhook } from "./github/webhooks.js";
 
 /**
  * The Probot app: GitHub events go to the durable inbox and nowhere else. A handler verifies
@@ -52,7 +53,7 @@ export function createApp(deps: AppDeps): ApplicationFunction {
           deliveryId: context.id,
           source: "github",
           kind,
-          payload: context.payload,
+          payload: compactWebhook(kind, context.payload),
           partition: "repository" in context.payload ? (context.payload.repository?.full_name ?? null) : null,
         },
         deps.clock(),
