@@ -138,7 +138,11 @@ async function recordOutage(deps: LoopDeps, thread: Thread, error: unknown): Pro
   );
 }
 
-async function append(deps: LoopDeps, thread: Thread, events: NewEvent[]): Promise<void> {
+/**
+ * Appends after the last event of `thread` as the caller read it (AppendConflictError when another
+ * writer came first), passing those events so the store derives the status without reading back.
+ */
+export async function append(deps: LoopDeps, thread: Thread, events: NewEvent[]): Promise<void> {
   if (events.length === 0) return;
   await deps.store.appendEvents(thread.id, lastSeqOf(thread), events, deps.clock(), thread.events);
 }

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { advanceThread, endStepWithoutDeployment, runRef, type LoopDeps } from "../agent/runner.js";
+import { append, advanceThread, endStepWithoutDeployment, runRef, type LoopDeps } from "../agent/runner.js";
 import type { DeploymentCreatedHook, WorkflowRunCompleted } from "../github/webhooks.js";
 import { AppendConflictError } from "../store/store.js";
 import { newEvent, type Thread } from "../thread/events.js";
@@ -75,27 +75,21 @@ export async function adoptDeployment(deps: LoopDeps, payload: DeploymentCreated
     );
     await deps.store.setDeploymentRun(deployment.id, run.id);
     try {
-      await deps.store.appendEvents(
-        thread.id,
-        thread.events.at(-1)!.seq,
-        [
-          newEvent("deployment_created", {
-            step_seq: step.stepSeq,
-            deployment_id: deployment.id,
-            component: a.component,
-            environment: a.environment,
-            sha: a.sha,
-          }),
-          newEvent("deploy_dispatched", {
-            deployment_id: deployment.id,
-            workflow,
-            run_id: run.id,
-            run_url: run.html_url,
-          }),
-        ],
-        deps.clock(),
-        thread.events,
-      );
+      await append(deps, thread, [
+        newEvent("deployment_created", {
+          step_seq: step.stepSeq,
+          deployment_id: deployment.id,
+          component: a.component,
+          environment: a.environment,
+          sha: a.sha,
+        }),
+        newEvent("deploy_dispatched", {
+          deployment_id: deployment.id,
+          workflow,
+          run_id: run.id,
+          run_url: run.html_url,
+        }),
+      ]);
     } catch (error) {
       if (error instanceof AppendConflictError) continue;
       throw error;

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { advanceThread, type LoopDeps } from "../agent/runner.js";
+import { append, advanceThread, type LoopDeps } from "../agent/runner.js";
 import { repoRefOf } from "../github/repository.js";
 import { AppendConflictError } from "../store/store.js";
 import { newEvent, type NewEvent } from "../thread/events.js";
@@ -139,13 +139,7 @@ export async function controlThread(
     }
     if (!event) return `skipped: ${control.action} does not apply to a ${state.status} thread`;
     try {
-      await deps.store.appendEvents(
-        thread.id,
-        thread.events.at(-1)!.seq,
-        [event],
-        deps.clock(),
-        thread.events,
-      );
+      await append(deps, thread, [event]);
     } catch (error) {
       if (error instanceof AppendConflictError) continue;
       throw error;

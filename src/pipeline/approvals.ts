@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { deployActionOf } from "../agent/next-step.js";
-import { advanceThread, type LoopDeps } from "../agent/runner.js";
+import { append, advanceThread, type LoopDeps } from "../agent/runner.js";
 import { environmentIndex, slackUserOfLogin, type RepoConfig } from "../config/repo-config.js";
 import type { Octokit } from "../github/repository.js";
 import { AppendConflictError } from "../store/store.js";
@@ -288,13 +288,7 @@ export async function decideApproval(deps: LoopDeps, input: DecisionInput): Prom
             reason: (input.reason ?? "").slice(0, 2_000) || "(no reason given)",
           });
     try {
-      await deps.store.appendEvents(
-        thread.id,
-        thread.events.at(-1)!.seq,
-        [event],
-        deps.clock(),
-        thread.events,
-      );
+      await append(deps, thread, [event]);
     } catch (error) {
       if (error instanceof AppendConflictError) continue;
       throw error;

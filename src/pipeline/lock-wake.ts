@@ -1,4 +1,4 @@
-import { advanceThread, type LoopDeps } from "../agent/runner.js";
+import { append, advanceThread, type LoopDeps } from "../agent/runner.js";
 import { supersessions, type QueuedMerge } from "../agent/supersede.js";
 import { AppendConflictError } from "../store/store.js";
 import { lastOf, newEvent } from "../thread/events.js";
@@ -90,13 +90,7 @@ export async function supersedeThread(deps: LoopDeps, supersede: SupersedeThread
       return `skipped: thread ${thread.id} no longer waits for ${supersede.lock_key}`;
     }
     try {
-      await deps.store.appendEvents(
-        thread.id,
-        thread.events.at(-1)!.seq,
-        [newEvent("done", { message: supersede.message, by: "code" })],
-        deps.clock(),
-        thread.events,
-      );
+      await append(deps, thread, [newEvent("done", { message: supersede.message, by: "code" })]);
     } catch (error) {
       if (error instanceof AppendConflictError) continue;
       throw error;

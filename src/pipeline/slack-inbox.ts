@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { advanceThread, type LoopDeps } from "../agent/runner.js";
+import { append, advanceThread, type LoopDeps } from "../agent/runner.js";
 import { refusedClick } from "../slack/blocks.js";
 import type { SlackPort } from "../slack/client.js";
 import { newEvent, type EventOf, type Thread } from "../thread/events.js";
@@ -106,13 +106,9 @@ export async function handleSlackEvent(deps: LoopDeps, event: z.infer<typeof Sla
     if (threadId) await deps.own?.(threadId);
     const thread = threadId ? await deps.store.getThread(threadId) : null;
     if (thread && deriveState(thread.events).pendingQuestion) {
-      await deps.store.appendEvents(
-        thread.id,
-        thread.events.at(-1)!.seq,
-        [newEvent("human_answered", { answer: text.slice(0, 2_000) || "(empty)", slack_user: event.user })],
-        deps.clock(),
-        thread.events,
-      );
+      await append(deps, thread, [
+        newEvent("human_answered", { answer: text.slice(0, 2_000) || "(empty)", slack_user: event.user }),
+      ]);
       await advanceThread(deps, thread.id);
       return `answer for thread ${thread.id}`;
     }
