@@ -40,6 +40,20 @@ async function untilApproval(harness: Harness, config = CONFIG_GITHUB_APPROVERS_
   expect(deriveState(thread!.events).status).toBe("waiting_for_approval");
 }
 
+/** A command's way through GitHub: the commenter's permission, the reaction, the PR, the reply. */
+function commandRoundTrip(login: string, permission: string): { replies: string[]; scopes: nock.Scope[] } {
+  const replies: string[] = [];
+  return {
+    replies,
+    scopes: [
+      mockPermission(login, permission),
+      mockReaction(900_001),
+      mockPullRequest(7),
+      mockIssueComment(7, replies),
+    ],
+  };
+}
+
 describe("a /deploybot command in a pull request comment", () => {
   it("is refused for a user without write permission, with a reaction and a reply that says why", async () => {
     const harness = await createHarness();
@@ -92,13 +106,7 @@ describe("a /deploybot command in a pull request comment", () => {
   it("refuses the pull request's author approving its production deploy", async () => {
     const harness = await createHarness();
     await untilApproval(harness);
-    const replies: string[] = [];
-    const scopes = [
-      mockPermission("OctoCat", "admin"),
-      mockReaction(900_001),
-      mockPullRequest(7),
-      mockIssueComment(7, replies),
-    ];
+    const { replies, scopes } = commandRoundTrip("OctoCat", "admin");
     await harness.deliver("issue_comment", prComment({ body: "/deploybot approve", login: "OctoCat" }));
     for (const scope of scopes) expect(scope.isDone()).toBe(true);
     expect(replies[0]).toContain("Refused: you authored this pull request");
@@ -109,13 +117,7 @@ describe("a /deploybot command in a pull request comment", () => {
   it("rejects with the reason, which the thread keeps", async () => {
     const harness = await createHarness();
     await untilApproval(harness);
-    const replies: string[] = [];
-    const scopes = [
-      mockPermission("hubot", "maintain"),
-      mockReaction(900_001),
-      mockPullRequest(7),
-      mockIssueComment(7, replies),
-    ];
+    const { replies, scopes } = commandRoundTrip("hubot", "maintain");
     await harness.deliver(
       "issue_comment",
       prComment({ body: "/deploybot reject not during the sale", login: "hubot" }),
@@ -133,13 +135,7 @@ describe("a /deploybot command in a pull request comment", () => {
   it("answers status with what the thread of the pull request's merge waits for", async () => {
     const harness = await createHarness();
     await untilApproval(harness);
-    const replies: string[] = [];
-    const scopes = [
-      mockPermission("hubot", "write"),
-      mockReaction(900_001),
-      mockPullRequest(7),
-      mockIssueComment(7, replies),
-    ];
+    const { replies, scopes } = commandRoundTrip("hubot", "write");
     await harness.deliver("issue_comment", prComment({ body: "/deploybot status", login: "hubot" }));
     for (const scope of scopes) expect(scope.isDone()).toBe(true);
     expect(replies[0]).toContain(`Thread \`${THREAD_ID}\` is **waiting for approval**`);
@@ -169,13 +165,7 @@ describe("a /deploybot command in a pull request comment", () => {
   it("is carried out once and answered once when GitHub delivers it twice", async () => {
     const harness = await createHarness();
     await untilApproval(harness);
-    const replies: string[] = [];
-    const scopes = [
-      mockPermission("hubot", "write"),
-      mockReaction(900_001),
-      mockPullRequest(7),
-      mockIssueComment(7, replies),
-    ];
+    const { replies, scopes } = commandRoundTrip("hubot", "write");
     const payload = prComment({ body: "/deploybot status", login: "hubot" });
     await harness.deliver("issue_comment", payload, "comment-delivery-1");
     await harness.deliver("issue_comment", payload, "comment-delivery-1");
