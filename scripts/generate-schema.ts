@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
-import { AnswerStep } from "../src/agent/next-step.js";
+import { AnswerStep } from "../src/thread/next-step.js";
 import { REPO_CONFIG_PATH, RepoConfigSchema } from "../src/config/repo-config.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -139,7 +139,7 @@ function main(argv: string[]): number {
   let status = 0;
   for (const [target, expected, source] of [
     [SCHEMA_FILE, generateSchema(), "src/config/repo-config.ts"],
-    [ANSWER_SCHEMA_FILE, generateAnswerSchema(), "src/agent/next-step.ts"],
+    [ANSWER_SCHEMA_FILE, generateAnswerSchema(), "src/thread/next-step.ts"],
   ] as const) {
     const file = relative(process.cwd(), target);
     if (check) {

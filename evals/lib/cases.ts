@@ -11,7 +11,7 @@ import {
   type Thread,
   type ThreadEvent,
 } from "../../src/thread/events.js";
-import type { NextStep } from "../../src/agent/next-step.js";
+import type { NextStep } from "../../src/thread/next-step.js";
 
 /**
  * The eval cases: YAML files in evals/cases/, one decision situation each (see evals/README.md).

@@ -1,6 +1,6 @@
 import { encode } from "gpt-tokenizer/encoding/o200k_base";
 import type { Decider, DecisionMetaData } from "../../src/agent/decide.js";
-import { deployActionOf, type NextStep } from "../../src/agent/next-step.js";
+import { deployActionOf, type NextStep } from "../../src/thread/next-step.js";
 import { judge, type Verdict } from "../../src/agent/policy.js";
 import { factsFromEvents } from "../../src/agent/policy-facts.js";
 import { newEvent, type Thread, type ThreadEvent } from "../../src/thread/events.js";

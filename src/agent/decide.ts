@@ -5,7 +5,7 @@ import type { RepoConfig } from "../config/repo-config.js";
 import type { DecisionMeta, Thread } from "../thread/events.js";
 import { renderContext, truncate } from "../thread/render.js";
 import { resolveCommit } from "../thread/versions.js";
-import { parseNextStep, type CommitResolver, type NextStep } from "./next-step.js";
+import { parseNextStep, type CommitResolver, type NextStep } from "../thread/next-step.js";
 
 /**
  * The decision: one question ("what is the next step?") and one small JSON answer, parsed and

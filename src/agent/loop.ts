@@ -8,7 +8,7 @@ import {
   type ThreadStatus,
 } from "../thread/events.js";
 import { changedComponents, configOf, deriveState } from "../thread/state.js";
-import type { AskHumanStep, DoneStep, NextStep } from "./next-step.js";
+import type { AskHumanStep, DoneStep, NextStep } from "../thread/next-step.js";
 import { nextNotification, type Notification } from "./notifications.js";
 import { nextPrCommentSync, type PrCommentSync } from "./pr-comment.js";
 import type { Verdict } from "./policy.js";

@@ -25,7 +25,7 @@ import {
 } from "../thread/events.js";
 import { changedComponents, configOf, deriveState, threadEndedReason } from "../thread/state.js";
 import { uncheckedAuthor } from "./approvers.js";
-import { deployActionOf } from "./next-step.js";
+import { deployActionOf } from "../thread/next-step.js";
 import { threadRoot, type ApprovalOutcome, type Notification } from "./notifications.js";
 
 /**

@@ -11,7 +11,7 @@ import {
   type ThreadEvent,
 } from "../thread/events.js";
 import { changedComponents, configOf, deriveState } from "../thread/state.js";
-import { deployActionOf, type NextStep } from "./next-step.js";
+import { deployActionOf, type NextStep } from "../thread/next-step.js";
 import {
   recordedCi,
   recordedComparison,

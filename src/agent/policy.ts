@@ -1,7 +1,7 @@
 import { environmentIndex, type RepoConfig } from "../config/repo-config.js";
 import { oneLine, short, truncate } from "../thread/text.js";
 import type { CommitComparison, RejectedStep, RunningVersion, VersionSource } from "../thread/versions.js";
-import { deployActionOf, type DeployAction, type NextStep } from "./next-step.js";
+import { deployActionOf, type DeployAction, type NextStep } from "../thread/next-step.js";
 
 /**
  * The policy: code that judges every proposed step before it runs. The model can propose; only

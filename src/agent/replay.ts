@@ -1,7 +1,7 @@
 import { configOf } from "../thread/state.js";
 import type { Thread } from "../thread/events.js";
 import type { Decider } from "./decide.js";
-import { deployActionOf, type NextStep } from "./next-step.js";
+import { deployActionOf, type NextStep } from "../thread/next-step.js";
 import { judge, type Verdict } from "./policy.js";
 import { factsFromEvents } from "./policy-facts.js";
 

@@ -11,7 +11,7 @@ import {
   type DecisionRequest,
   type DecisionResult,
 } from "./decide.js";
-import { deployActionOf, parseNextStep, type DeployAction } from "./next-step.js";
+import { deployActionOf, parseNextStep, type DeployAction } from "../thread/next-step.js";
 
 /**
  * The deterministic decider: the same inputs and the same JSON as the model, from the events alone.

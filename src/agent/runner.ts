@@ -21,7 +21,7 @@ import { SlackCallError, type SlackPort } from "../slack/client.js";
 import type { Decider } from "./decide.js";
 import { sendNotification } from "./notify.js";
 import { eventsForVerdict, planNext, type Plan } from "./loop.js";
-import { deployActionOf, type NextStep } from "./next-step.js";
+import { deployActionOf, type NextStep } from "../thread/next-step.js";
 import { judge, lockKeyOf } from "./policy.js";
 import { gatherPolicyFacts } from "./policy-facts.js";
 import { unreachableApproval } from "./approvers.js";

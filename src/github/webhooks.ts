@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { Sha } from "../agent/next-step.js";
+import { Sha } from "../thread/next-step.js";
 
 /**
  * The parts of GitHub's webhook payloads deploybot reads, as zod schemas. The inbox stores whole

@@ -7,7 +7,7 @@ import type { Store } from "../store/store.js";
 import { THREAD_STATUSES, type ThreadStatus } from "../thread/events.js";
 import { renderMarkdown } from "../thread/render.js";
 import { configOf, deriveState } from "../thread/state.js";
-import { deployActionOf } from "../agent/next-step.js";
+import { deployActionOf } from "../thread/next-step.js";
 import { API_DECISION_KIND, approverVerdict, type ApiDecision } from "../pipeline/approvals.js";
 import {
   AnswerBody,

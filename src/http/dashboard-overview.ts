@@ -1,4 +1,4 @@
-import { deployActionOf, type DeployAction } from "../agent/next-step.js";
+import { deployActionOf, type DeployAction } from "../thread/next-step.js";
 import type { RepoConfig } from "../config/repo-config.js";
 import type { DeploymentRecord, Lock, Store, ThreadSummary } from "../store/store.js";
 import { THREAD_STATUSES, UNFINISHED_STATUSES, type ThreadStatus } from "../thread/events.js";

@@ -1,4 +1,4 @@
-import { deployActionOf, type NextStep } from "../agent/next-step.js";
+import { deployActionOf, type NextStep } from "../thread/next-step.js";
 import type { ThreadSummary } from "../store/store.js";
 import { lastOf, type Thread, type ThreadEvent } from "../thread/events.js";
 import { deriveState, type ThreadState } from "../thread/state.js";

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { RouteHandler } from "../app.js";
-import { deployActionOf } from "../agent/next-step.js";
+import { deployActionOf } from "../thread/next-step.js";
 import type { Log } from "../log.js";
 import {
   APPROVE_ACTION_ID,

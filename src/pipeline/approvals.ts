@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { deployActionOf } from "../agent/next-step.js";
+import { deployActionOf } from "../thread/next-step.js";
 import { append, advanceThread, type LoopDeps } from "../agent/runner.js";
 import { environmentIndex, slackUserOfLogin, type RepoConfig } from "../config/repo-config.js";
 import type { Octokit } from "../github/repository.js";

@@ -1,4 +1,4 @@
-import { deployActionOf, type NextStep } from "../agent/next-step.js";
+import { deployActionOf, type NextStep } from "./next-step.js";
 import type { RepoConfig } from "../config/repo-config.js";
 import { deciderLabel, eventsOf, lastOf, type Thread, type ThreadEvent } from "./events.js";
 import { changedComponents } from "./state.js";

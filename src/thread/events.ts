@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { NextStep, Sha } from "../agent/next-step.js";
+import { NextStep, Sha } from "./next-step.js";
 
 /**
  * The thread's events: the single source of truth for a deploy conversation. Every event is

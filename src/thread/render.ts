@@ -1,4 +1,4 @@
-import { deployActionOf, type NextStep } from "../agent/next-step.js";
+import { deployActionOf, type NextStep } from "./next-step.js";
 import { deciderLabel, type EventOf, type Thread, type ThreadEvent } from "./events.js";
 import { deriveState } from "./state.js";
 import { oneLine, short, truncate } from "./text.js";

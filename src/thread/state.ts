@@ -1,4 +1,4 @@
-import type { NextStep } from "../agent/next-step.js";
+import type { NextStep } from "./next-step.js";
 import { RepoConfigSchema, type RepoConfig } from "../config/repo-config.js";
 import {
   deciderLabel,

@@ -1,4 +1,4 @@
-import type { NextStep } from "../agent/next-step.js";
+import type { NextStep } from "./next-step.js";
 import type { DeploymentRecord } from "../store/store.js";
 import { deciderLabel, eventsOf, lastOf, type ThreadEvent } from "./events.js";
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { judge, type PolicyFacts } from "../../src/agent/policy.js";
-import type { NextStep } from "../../src/agent/next-step.js";
+import type { NextStep } from "../../src/thread/next-step.js";
 import { parseRepoConfig } from "../../src/config/repo-config.js";
 import { CONFIG_YAML } from "../helpers/github-mocks.js";
 

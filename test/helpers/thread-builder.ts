@@ -1,5 +1,5 @@
 import { parse as parseYaml } from "yaml";
-import type { NextStep } from "../../src/agent/next-step.js";
+import type { NextStep } from "../../src/thread/next-step.js";
 import { parseRepoConfig, type RepoConfig } from "../../src/config/repo-config.js";
 import {
   newEvent,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { AnswerStep, parseNextStep } from "../../src/agent/next-step.js";
+import { AnswerStep, parseNextStep } from "../../src/thread/next-step.js";
 import { resolveCommit } from "../../src/thread/versions.js";
 import { MERGE_SHA, mergeStart, on, PREVIOUS_SHA, threadWith } from "../helpers/thread-builder.js";
 
