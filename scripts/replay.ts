@@ -8,7 +8,8 @@
 import { parseArgs } from "node:util";
 import { createOpenAiDecider, type Decider } from "../src/agent/decide.js";
 import { loadPrompts } from "../src/agent/prompts.js";
-import { describeStep, parseSince, replayThread } from "../src/agent/replay.js";
+import { parseSince, replayThread } from "../src/agent/replay.js";
+import { describeStep } from "../src/thread/next-step.js";
 import { createRulesDecider } from "../src/agent/rules-decider.js";
 import { loadProcessEnv, parseSettings } from "../src/config/env.js";
 import { openStore } from "../src/store/open-store.js";

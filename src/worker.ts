@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
-import { advanceThread, finishDeploy, type LoopDeps } from "./agent/runner.js";
+import { advanceThread } from "./agent/runner.js";
+import { finishDeploy } from "./agent/steps/finish.js";
+import type { LoopDeps } from "./agent/loop-deps.js";
 import {
   DeploymentCreatedHook,
   DeploymentProtectionRuleRequested,

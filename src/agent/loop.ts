@@ -7,7 +7,8 @@ import {
   type Thread,
   type ThreadStatus,
 } from "../thread/events.js";
-import { changedComponents, configOf, deriveState } from "../thread/state.js";
+import { changedComponents, deriveState } from "../thread/state.js";
+import { viewOf, type ThreadView } from "../thread/view.js";
 import type { AskHumanStep, DoneStep, NextStep } from "../thread/next-step.js";
 import { nextNotification, type Notification } from "./notifications.js";
 import { nextPrCommentSync, type PrCommentSync } from "./pr-comment.js";
@@ -61,21 +62,20 @@ export interface PlanOptions {
   prComments?: boolean;
 }
 
-export function planNext(thread: Thread, options: PlanOptions): Plan {
-  const plan = planStep(thread, options);
+/** The one thing to do next, from the step's view of the thread (derived here from a bare thread). */
+export function planNext(subject: ThreadView | Thread, options: PlanOptions): Plan {
+  const view = "state" in subject ? subject : viewOf(subject);
+  const plan = planStep(view, options);
   // The pull request comment is brought up to date when the thread settles, once per wait.
   if (options.prComments && (plan.kind === "wait" || plan.kind === "idle")) {
-    const config = configOf(thread.events);
-    const sync = config ? nextPrCommentSync(thread, config) : null;
+    const sync = view.config ? nextPrCommentSync(view.thread, view.config, view.state) : null;
     if (sync) return { kind: "pr_comment", sync };
   }
   return plan;
 }
 
-function planStep(thread: Thread, options: PlanOptions): Plan {
+function planStep({ thread, state, config }: ThreadView, options: PlanOptions): Plan {
   const { events } = thread;
-  const state = deriveState(events);
-  const config = configOf(events);
   if (options.notify && config?.slack) {
     const notification = nextNotification(events, options.now, state);
     if (notification) return { kind: "notify", notification };

@@ -23,7 +23,8 @@ import {
   type NewEvent,
   type Thread,
 } from "../thread/events.js";
-import { changedComponents, configOf, deriveState, threadEndedReason } from "../thread/state.js";
+import { changedComponents, threadEndedReason } from "../thread/state.js";
+import type { ThreadView } from "../thread/view.js";
 import { uncheckedAuthor } from "./approvers.js";
 import { deployActionOf } from "../thread/next-step.js";
 import { threadRoot, type ApprovalOutcome, type Notification } from "./notifications.js";
@@ -44,11 +45,11 @@ export interface NotifyDeps {
 
 export async function sendNotification(
   deps: NotifyDeps,
-  thread: Thread,
+  view: ThreadView,
   n: Notification,
   options: { recovering: boolean } = { recovering: false },
 ): Promise<NewEvent[]> {
-  const config = configOf(thread.events);
+  const { thread, config } = view;
   const channel = config?.slack?.channel;
   if (!channel) return [];
   // After a crash between posting and recording, the message may already be in Slack: find it by
@@ -95,13 +96,13 @@ export async function sendNotification(
         return [posted("root", message.ts)];
       }
       case "approval_card": {
-        const input = await approvalCardInput(deps, thread, n.request);
+        const input = await approvalCardInput(deps, view, n.request);
         const message = await post({ channel, ...approvalCard(input) });
         await deps.setRef(`approval:${n.request.data.approval_id}`, thread.id);
         return [posted("approval", message.ts)];
       }
       case "approval_update": {
-        const input = await approvalCardInput(deps, thread, n.request, { withChanges: false });
+        const input = await approvalCardInput(deps, view, n.request, { withChanges: false });
         const outcome = cardOutcome(n.outcome);
         await deps.slack.updateMessage({
           channel: n.card.data.channel,
@@ -111,7 +112,7 @@ export async function sendNotification(
         return [posted("approval_update", n.card.data.ts)];
       }
       case "reminder": {
-        const input = await approvalCardInput(deps, thread, n.request, { withChanges: false });
+        const input = await approvalCardInput(deps, view, n.request, { withChanges: false });
         const message = await post({
           channel: n.card.data.channel,
           threadTs: n.card.data.ts!,
@@ -218,20 +219,19 @@ function progressLine(
 /** Everything an approver should see, from the thread's events (and GitHub's compare, for commits). */
 async function approvalCardInput(
   deps: NotifyDeps,
-  thread: Thread,
+  { thread, state, config }: ThreadView,
   request: EventOf<"approval_requested">,
   options: { withChanges: boolean } = { withChanges: true },
 ): Promise<ApprovalCardInput> {
   const action = deployActionOf(request.data.step)!;
-  const config = configOf(thread.events);
   const merged = lastOf(thread.events, "pr_merged");
   const ci = lastOf(thread.events, "ci_state");
   const decision = lastOf(thread.events, "decision");
   const deployedThere = lastOf(thread.events, "deployed_versions")?.data.entries.find(
     (e) => e.component === action.component && e.environment === action.environment,
   );
-  const thisThread = deriveState(thread.events)
-    .successes.filter((s) => s.component === action.component && s.environment === action.environment)
+  const thisThread = state.successes
+    .filter((s) => s.component === action.component && s.environment === action.environment)
     .at(-1);
   const currentSha = thisThread?.sha ?? deployedThere?.sha ?? null;
   let changes: ApprovalCardInput["changes"] = null;

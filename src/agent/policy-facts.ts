@@ -10,7 +10,7 @@ import {
   type Thread,
   type ThreadEvent,
 } from "../thread/events.js";
-import { changedComponents, configOf, deriveState } from "../thread/state.js";
+import { changedComponents, configOf, deriveState, type ThreadState } from "../thread/state.js";
 import { deployActionOf, type NextStep } from "../thread/next-step.js";
 import {
   recordedCi,
@@ -35,6 +35,7 @@ export function factsFromEvents(
   step: NextStep,
   approved: boolean,
   observed: Observed = {},
+  state: ThreadState = deriveState(thread.events),
 ): PolicyFacts {
   const { events } = thread;
   const config = configOf(events);
@@ -42,7 +43,7 @@ export function factsFromEvents(
   const merged = lastOf(events, "pr_merged");
   const action = deployActionOf(step);
 
-  const successes = [...deriveState(events).successes];
+  const successes = [...state.successes];
   for (const entry of lastOf(events, "deployed_versions")?.data.entries ?? []) {
     for (const sha of [entry.sha, entry.previous_sha]) {
       if (sha) successes.push({ component: entry.component, environment: entry.environment, sha });
@@ -144,9 +145,10 @@ export async function gatherPolicyFacts(
   thread: Thread,
   step: NextStep,
   approved: boolean,
+  state: ThreadState = deriveState(thread.events),
 ): Promise<GatheredFacts> {
   const action = deployActionOf(step);
-  if (!action) return { facts: factsFromEvents(thread, step, approved), observed: [], lock: null };
+  if (!action) return { facts: factsFromEvents(thread, step, approved, {}, state), observed: [], lock: null };
   const config: RepoConfig = configOf(thread.events)!;
   const ref = repoRefOf(thread.repo);
 
@@ -205,6 +207,7 @@ export async function gatherPolicyFacts(
         ],
       }
     : thread;
-  const facts = factsFromEvents(known, step, approved, observedFacts);
+  // The lookups add CI states and comparisons, which leave the thread's state as it was.
+  const facts = factsFromEvents(known, step, approved, observedFacts, state);
   return { facts: { ...facts, lockHolder: lock?.threadId ?? null }, observed, lock };
 }

@@ -119,8 +119,11 @@ function requestedComponents(thread: Thread): string[] {
   return [...new Set(steps.flatMap((step) => deployActionOf(step)?.component ?? []))];
 }
 
-export function renderPrComment(thread: Thread, config: RepoConfig): string {
-  const state = deriveState(thread.events);
+export function renderPrComment(
+  thread: Thread,
+  config: RepoConfig,
+  state: ThreadState = deriveState(thread.events),
+): string {
   const merged = lastOf(thread.events, "pr_merged");
   const found = lastOf(thread.events, "pr_found");
   const request = lastOf(thread.events, "chat_request");
@@ -173,7 +176,11 @@ export interface PrCommentSync {
 }
 
 /** What the PR comment still needs: nothing, or this body (a merge thread that did something). */
-export function nextPrCommentSync(thread: Thread, config: RepoConfig): PrCommentSync | null {
+export function nextPrCommentSync(
+  thread: Thread,
+  config: RepoConfig,
+  state?: ThreadState,
+): PrCommentSync | null {
   // A merge's own PR, or the PR of the commit a thread started elsewhere deploys.
   const number =
     lastOf(thread.events, "pr_merged")?.data.number ?? lastOf(thread.events, "pr_found")?.data.number;
@@ -184,7 +191,7 @@ export function nextPrCommentSync(thread: Thread, config: RepoConfig): PrComment
   if (!eventful) return null;
   const synced = lastOf(thread.events, "pr_comment_synced");
   if (synced?.data.error) return null; // GitHub refused for good (no permission, no such PR)
-  const body = renderPrComment(thread, config);
+  const body = renderPrComment(thread, config, state);
   const digest = bodyDigest(body);
   if (synced?.data.digest === digest) return null;
   return { number, body, digest, commentId: synced?.data.comment_id ?? null };

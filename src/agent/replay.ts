@@ -31,15 +31,6 @@ export function sameStep(a: NextStep, b: NextStep): boolean {
   return x.component === y.component && x.environment === y.environment && x.sha === y.sha;
 }
 
-export function describeStep(step: NextStep): string {
-  const action = deployActionOf(step);
-  if (action) return `${action.kind} ${action.component} ${action.sha.slice(0, 7)} to ${action.environment}`;
-  if (step.intent === "ask_human" && "question" in step) return `ask_human "${step.question.slice(0, 80)}"`;
-  if (step.intent === "done_for_now" && "message" in step)
-    return `done_for_now "${step.message.slice(0, 80)}"`;
-  return step.intent;
-}
-
 export async function replayThread(thread: Thread, decider: Decider): Promise<ReplayedDecision[]> {
   const replayed: ReplayedDecision[] = [];
   for (const [index, event] of thread.events.entries()) {

@@ -1,8 +1,12 @@
 import { z } from "zod";
-import { append, advanceThread, endStepWithoutDeployment, runRef, type LoopDeps } from "../agent/runner.js";
+import { append, withAppended } from "../agent/append.js";
+import { advanceThread } from "../agent/runner.js";
+import { endStepWithoutDeployment } from "../agent/steps/finish.js";
+import { runRef } from "../agent/steps/dispatch-run.js";
+import type { LoopDeps } from "../agent/loop-deps.js";
 import type { DeploymentCreatedHook, WorkflowRunCompleted } from "../github/webhooks.js";
 import { AppendConflictError } from "../store/store.js";
-import { newEvent, type Thread } from "../thread/events.js";
+import { newEvent, type Thread, type ThreadEvent } from "../thread/events.js";
 import { configOf, deriveState } from "../thread/state.js";
 
 /**
@@ -48,14 +52,14 @@ export async function adoptDeployment(deps: LoopDeps, payload: DeploymentCreated
     const a = inFlight.authorized.data;
     if (deployment.environment !== a.environment) {
       // The job named another environment than the one the policy authorised: not this step's deploy.
-      await endStepWithoutDeployment(
+      const ended = await endStepWithoutDeployment(
         deps,
         thread,
         inFlight.authorized,
         `run ${run.id} deployed to ${deployment.environment}, not ${a.environment} as authorised: its job must name \`environment: \${{ inputs.environment }}\``,
         "workflow_run",
       );
-      await advanceThread(deps, thread.id);
+      await advanceThread(deps, thread.id, withAppended(thread, ended));
       return `refused: run ${run.id} deployed to ${deployment.environment}`;
     }
     const workflow =
@@ -74,8 +78,9 @@ export async function adoptDeployment(deps: LoopDeps, payload: DeploymentCreated
       deps.clock(),
     );
     await deps.store.setDeploymentRun(deployment.id, run.id);
+    let appended: ThreadEvent[];
     try {
-      await append(deps, thread, [
+      appended = await append(deps, thread, [
         newEvent("deployment_created", {
           step_seq: step.stepSeq,
           deployment_id: deployment.id,
@@ -98,7 +103,7 @@ export async function adoptDeployment(deps: LoopDeps, payload: DeploymentCreated
       { thread: thread.id, deployment: deployment.id, run: run.id },
       `adopted deployment ${deployment.id} that run ${run.id} created for ${a.component} in ${a.environment}`,
     );
-    await advanceThread(deps, thread.id);
+    await advanceThread(deps, thread.id, withAppended(thread, appended));
     return `adopted deployment ${deployment.id}`;
   }
   throw new Error(`thread ${step.threadId} kept changing; retrying`);
@@ -116,13 +121,13 @@ export async function runEndedWithoutDeployment(
   const thread = await deps.store.getThread(step.threadId);
   const inFlight = thread ? waitingStep(thread, step.stepSeq) : null;
   if (!thread || !inFlight) return `skipped: run ${run.id}'s step is already over`;
-  await endStepWithoutDeployment(
+  const ended = await endStepWithoutDeployment(
     deps,
     thread,
     inFlight.authorized,
     `run ${run.id} concluded ${run.conclusion ?? "without a conclusion"} without creating a deployment: does its job name \`environment: ${inFlight.authorized.data.environment}\`?`,
     "workflow_run",
   );
-  await advanceThread(deps, thread.id);
+  await advanceThread(deps, thread.id, withAppended(thread, ended));
   return `run ${run.id} ended without a deployment`;
 }

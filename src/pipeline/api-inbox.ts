@@ -1,8 +1,10 @@
 import { z } from "zod";
-import { append, advanceThread, type LoopDeps } from "../agent/runner.js";
+import { append, withAppended } from "../agent/append.js";
+import { advanceThread } from "../agent/runner.js";
+import type { LoopDeps } from "../agent/loop-deps.js";
 import { repoRefOf } from "../github/repository.js";
 import { AppendConflictError } from "../store/store.js";
-import { newEvent, type NewEvent } from "../thread/events.js";
+import { newEvent, type NewEvent, type ThreadEvent } from "../thread/events.js";
 import { deriveState } from "../thread/state.js";
 import { startRequestThread } from "./requests.js";
 
@@ -138,14 +140,15 @@ export async function controlThread(
       event = newEvent("human_answered", { answer: control.answer.slice(0, 2_000), slack_user: null });
     }
     if (!event) return `skipped: ${control.action} does not apply to a ${state.status} thread`;
+    let appended: ThreadEvent[];
     try {
-      await append(deps, thread, [event]);
+      appended = await append(deps, thread, [event]);
     } catch (error) {
       if (error instanceof AppendConflictError) continue;
       throw error;
     }
     deps.log.info({ thread: thread.id }, `${control.action} by ${by}`);
-    await advanceThread(deps, thread.id);
+    await advanceThread(deps, thread.id, withAppended(thread, appended));
     return `${control.action} applied`;
   }
   throw new Error(`thread ${control.threadId} kept changing; retrying`);

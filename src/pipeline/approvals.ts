@@ -1,10 +1,12 @@
 import { z } from "zod";
 import { deployActionOf } from "../thread/next-step.js";
-import { append, advanceThread, type LoopDeps } from "../agent/runner.js";
+import { append, withAppended } from "../agent/append.js";
+import { advanceThread } from "../agent/runner.js";
+import type { LoopDeps } from "../agent/loop-deps.js";
 import { environmentIndex, slackUserOfLogin, type RepoConfig } from "../config/repo-config.js";
 import type { Octokit } from "../github/repository.js";
 import { AppendConflictError } from "../store/store.js";
-import { eventsOf, lastOf, newEvent, type Thread } from "../thread/events.js";
+import { eventsOf, lastOf, newEvent, type Thread, type ThreadEvent } from "../thread/events.js";
 import { approvalClosed, configOf, deriveState } from "../thread/state.js";
 
 /**
@@ -251,7 +253,7 @@ export async function decideApproval(deps: LoopDeps, input: DecisionInput): Prom
       );
       await input.tell(notPending(closed.reason), thread);
       // Records an expiry that is due and updates the cards of a closed approval.
-      if (closed.kind !== "unknown") await advanceThread(deps, thread.id);
+      if (closed.kind !== "unknown") await advanceThread(deps, thread.id, thread);
       return `skipped: approval ${approvalId} is not pending: ${closed.reason}`;
     }
     const pending = state.pendingApproval!;
@@ -287,8 +289,9 @@ export async function decideApproval(deps: LoopDeps, input: DecisionInput): Prom
             ...decided,
             reason: (input.reason ?? "").slice(0, 2_000) || "(no reason given)",
           });
+    let appended: ThreadEvent[];
     try {
-      await append(deps, thread, [event]);
+      appended = await append(deps, thread, [event]);
     } catch (error) {
       if (error instanceof AppendConflictError) continue;
       throw error;
@@ -297,7 +300,7 @@ export async function decideApproval(deps: LoopDeps, input: DecisionInput): Prom
       { thread: thread.id, user: who, channel: input.decider.channel },
       `approval ${approvalId}: ${input.decision}d`,
     );
-    await advanceThread(deps, thread.id);
+    await advanceThread(deps, thread.id, withAppended(thread, appended));
     return `${input.decision}d by ${who} (${input.decider.channel})`;
   }
   throw new Error(`approval ${input.approvalId ?? `of ${threadId}`}: the thread kept changing; retrying`);

@@ -1,4 +1,4 @@
-import type { LoopDeps } from "../agent/runner.js";
+import type { LoopDeps } from "../agent/loop-deps.js";
 import { judge, lockKeyOf, type PolicyFacts } from "../agent/policy.js";
 import type { RepoConfig } from "../config/repo-config.js";
 import { loadRepoConfig, repoRefOf, type Octokit } from "../github/repository.js";

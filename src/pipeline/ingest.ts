@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import { advanceThread, type LoopDeps } from "../agent/runner.js";
+import { advanceThread } from "../agent/runner.js";
+import type { LoopDeps } from "../agent/loop-deps.js";
 import { REPO_CONFIG_PATH } from "../config/repo-config.js";
 import { lastGoodDeploymentsOnGitHub } from "../github/deployments.js";
 import {

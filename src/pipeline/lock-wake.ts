@@ -1,7 +1,9 @@
-import { append, advanceThread, type LoopDeps } from "../agent/runner.js";
+import { append, withAppended } from "../agent/append.js";
+import { advanceThread } from "../agent/runner.js";
+import type { LoopDeps } from "../agent/loop-deps.js";
 import { supersessions, type QueuedMerge } from "../agent/supersede.js";
 import { AppendConflictError } from "../store/store.js";
-import { lastOf, newEvent } from "../thread/events.js";
+import { lastOf, newEvent, type ThreadEvent } from "../thread/events.js";
 import { changedComponents, deriveState } from "../thread/state.js";
 import {
   INTERNAL_KINDS,
@@ -86,17 +88,18 @@ export async function supersedeThread(deps: LoopDeps, supersede: SupersedeThread
     if (!thread) return `skipped: thread ${supersede.thread_id} not found`;
     const state = deriveState(thread.events);
     if (state.status !== "waiting_for_lock" || state.deferred?.data.lock_key !== supersede.lock_key) {
-      await advanceThread(deps, thread.id);
+      await advanceThread(deps, thread.id, thread);
       return `skipped: thread ${thread.id} no longer waits for ${supersede.lock_key}`;
     }
+    let appended: ThreadEvent[];
     try {
-      await append(deps, thread, [newEvent("done", { message: supersede.message, by: "code" })]);
+      appended = await append(deps, thread, [newEvent("done", { message: supersede.message, by: "code" })]);
     } catch (error) {
       if (error instanceof AppendConflictError) continue;
       throw error;
     }
     deps.log.info({ thread: thread.id }, supersede.message);
-    await advanceThread(deps, thread.id); // posts the explanation to Slack
+    await advanceThread(deps, thread.id, withAppended(thread, appended)); // posts the explanation to Slack
     return `thread ${thread.id} superseded`;
   }
   throw new Error(`thread ${supersede.thread_id} kept moving while being superseded`);

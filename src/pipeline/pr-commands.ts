@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import { advanceThread, type LoopDeps } from "../agent/runner.js";
+import { advanceThread } from "../agent/runner.js";
+import type { LoopDeps } from "../agent/loop-deps.js";
 import { COMMAND_USAGE, parsePrCommand, requestText, type PrCommand } from "../github/comment-command.js";
 import { findByMarker } from "../github/pr-comments.js";
 import { repoRefOf, type Octokit, type RepoRef } from "../github/repository.js";

@@ -1,4 +1,5 @@
-import { advanceThread, type LoopDeps } from "../agent/runner.js";
+import { advanceThread } from "../agent/runner.js";
+import type { LoopDeps } from "../agent/loop-deps.js";
 import { REPO_CONFIG_PATH } from "../config/repo-config.js";
 import { pullRequestOfCommit } from "../github/installations.js";
 import { ciState, loadRepoConfig, repoRefOf, type Octokit, type RepoRef } from "../github/repository.js";

@@ -1,6 +1,8 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { append, advanceThread, type LoopDeps } from "../agent/runner.js";
+import { append, withAppended } from "../agent/append.js";
+import { advanceThread } from "../agent/runner.js";
+import type { LoopDeps } from "../agent/loop-deps.js";
 import { refusedClick } from "../slack/blocks.js";
 import type { SlackPort } from "../slack/client.js";
 import { newEvent, type EventOf, type Thread } from "../thread/events.js";
@@ -106,10 +108,10 @@ export async function handleSlackEvent(deps: LoopDeps, event: z.infer<typeof Sla
     if (threadId) await deps.own?.(threadId);
     const thread = threadId ? await deps.store.getThread(threadId) : null;
     if (thread && deriveState(thread.events).pendingQuestion) {
-      await append(deps, thread, [
+      const appended = await append(deps, thread, [
         newEvent("human_answered", { answer: text.slice(0, 2_000) || "(empty)", slack_user: event.user }),
       ]);
-      await advanceThread(deps, thread.id);
+      await advanceThread(deps, thread.id, withAppended(thread, appended));
       return `answer for thread ${thread.id}`;
     }
     if (event.type === "message") return "skipped: a reply nobody asked for";

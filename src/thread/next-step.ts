@@ -93,6 +93,16 @@ export function deployActionOf(step: NextStep): DeployAction | null {
   return null;
 }
 
+/** A step in a few words, for logs and replay: "deploy backend 0123456 to staging". */
+export function describeStep(step: NextStep): string {
+  const action = deployActionOf(step);
+  if (action) return `${action.kind} ${action.component} ${action.sha.slice(0, 7)} to ${action.environment}`;
+  if (step.intent === "ask_human" && "question" in step) return `ask_human "${step.question.slice(0, 80)}"`;
+  if (step.intent === "done_for_now" && "message" in step)
+    return `done_for_now "${step.message.slice(0, 80)}"`;
+  return step.intent;
+}
+
 /** Turns a commit as an answer names it (a label, a short SHA) into a full SHA, or says why not. */
 export type CommitResolver = (
   value: string,

@@ -200,11 +200,19 @@ function statusOf(state: ThreadState): { status: ThreadStatus; waitingOn: string
   return { status: "running", waitingOn: null };
 }
 
+/** Configs already parsed, by the event that loaded them: a thread's config is parsed once. */
+const parsedConfigs = new WeakMap<ThreadEvent, RepoConfig>();
+
 /** The repository config as it was when the thread started. */
 export function configOf(events: readonly ThreadEvent[]): RepoConfig | null {
   const loaded = lastOf(events, "config_loaded");
   if (!loaded) return null;
-  return RepoConfigSchema.parse(loaded.data.source);
+  let config = parsedConfigs.get(loaded);
+  if (!config) {
+    config = RepoConfigSchema.parse(loaded.data.source);
+    parsedConfigs.set(loaded, config);
+  }
+  return config;
 }
 
 /** Components this thread's trigger changed. */
