@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ApplicationFunction, Probot } from "probot";
 import type { Store } from "./store/store.js";
-import { compactWebhook } from "./github/webhooks.js";
+import { compactWebhook, WEBHOOK_KINDS } from "./pipeline/handlers.js";
 
 /**
  * The Probot app: GitHub events go to the durable inbox and nowhere else. A handler verifies
@@ -9,14 +9,8 @@ import { compactWebhook } from "./github/webhooks.js";
  * rest. No GitHub, model or Slack call happens inside a request.
  */
 
-export const HANDLED_EVENTS = [
-  "pull_request.closed",
-  "deployment_status.created",
-  "workflow_run.completed",
-  "issue_comment.created",
-  "deployment.created",
-  "deployment_protection_rule.requested",
-] as const;
+/** The GitHub events handled, as `event.action`: those the worker's table of handlers has. */
+export const HANDLED_EVENTS = WEBHOOK_KINDS;
 
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean> | boolean;
 

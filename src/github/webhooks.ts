@@ -151,22 +151,3 @@ export function deploymentIdInRunTitle(title: string | undefined): number | null
   const match = title?.match(/\(deployment (\d+)\)/);
   return match ? Number(match[1]) : null;
 }
-
-/**
- * What the worker reads of each handled event, by kind. The inbox keeps this compact entry (a few
- * hundred bytes) instead of the raw payload (tens of kilobytes); a payload that does not parse is
- * kept as it came, and the worker sets it aside with the reason.
- */
-export const WEBHOOK_PAYLOADS: Record<string, z.ZodType> = {
-  "pull_request.closed": PullRequestClosed,
-  "deployment_status.created": DeploymentStatusCreated,
-  "workflow_run.completed": WorkflowRunCompleted,
-  "issue_comment.created": IssueCommentCreated,
-  "deployment.created": DeploymentCreatedHook,
-  "deployment_protection_rule.requested": DeploymentProtectionRuleRequested,
-};
-
-export function compactWebhook(kind: string, payload: unknown): unknown {
-  const parsed = WEBHOOK_PAYLOADS[kind]?.safeParse(payload);
-  return parsed?.success ? parsed.data : payload;
-}

@@ -4,7 +4,8 @@ import type { Decider } from "../../src/agent/decide.js";
 import { createRulesDecider } from "../../src/agent/rules-decider.js";
 import type { Log } from "../../src/log.js";
 import { SqliteStore } from "../../src/store/sqlite.js";
-import { processNextEntry, type WorkerDeps } from "../../src/worker.js";
+import type { WorkerDeps } from "../../src/worker/deps.js";
+import { processNextEntry } from "../../src/worker/entries.js";
 import { APP_ID, createTestProbot } from "./probot.js";
 
 export { APP_ID };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { threadIdForMerge } from "../../src/pipeline/ingest.js";
-import { recoverThreads } from "../../src/worker.js";
+import { recoverThreads } from "../../src/worker/sweeps.js";
 import { MERGE_SHA, mergedPullRequest, OWNER, REPO } from "../helpers/fixtures.js";
 import {
   CONFIG_YAML,

@@ -1,7 +1,7 @@
 import nock from "nock";
 import { describe, expect, it } from "vitest";
 import { threadIdForMerge } from "../../src/pipeline/ingest.js";
-import { recoverThreads } from "../../src/worker.js";
+import { recoverThreads } from "../../src/worker/sweeps.js";
 import { deriveState } from "../../src/thread/state.js";
 import { deploymentStatus, MERGE_SHA, mergedPullRequest, OLD_SHA, OWNER, REPO } from "../helpers/fixtures.js";
 import {

@@ -1,7 +1,8 @@
 import nock from "nock";
 import { describe, expect, it } from "vitest";
 import { threadIdForMerge } from "../../src/pipeline/ingest.js";
-import { recoverThreads, startWorker } from "../../src/worker.js";
+import { startWorker } from "../../src/worker.js";
+import { recoverThreads } from "../../src/worker/sweeps.js";
 import { deriveState } from "../../src/thread/state.js";
 import { MERGE_SHA, mergedPullRequest, OWNER, REPO } from "../helpers/fixtures.js";
 import {
