@@ -1,10 +1,9 @@
 import { environmentIndex } from "../../config/repo-config.js";
 import { createDeployment, findDeploymentForStep } from "../../github/deployments.js";
-import { repoRefOf } from "../../github/repository.js";
 import { newEvent, type EventOf } from "../../thread/events.js";
 import { messageOf, rethrowUnlessPermanent } from "../step-errors.js";
 import { endStep } from "./finish.js";
-import { record, recordIntent, type StepRun } from "./step-run.js";
+import { record, recordIntent, stepWrite, type StepRun } from "./step-run.js";
 
 /**
  * Creates the GitHub deployment of an authorised step. The step's idempotency key is (thread, seq of
@@ -17,11 +16,7 @@ export async function createDeploymentStep(
 ): Promise<void> {
   const intent = await recordIntent(run, `deployment:${authorized.seq}`);
   if (!intent) return;
-  const { deps } = run;
-  const { thread } = run.view;
-  const config = run.view.config!;
-  const ref = repoRefOf(thread.repo);
-  const a = authorized.data;
+  const { deps, thread, config, ref, a } = stepWrite(run, authorized);
   const index = environmentIndex(config, a.environment);
   const octokit = await deps.octokitFor(thread.installationId);
   try {

@@ -1,9 +1,8 @@
 import { dispatchWorkflow, findDispatchedRun } from "../../github/deployments.js";
-import { repoRefOf } from "../../github/repository.js";
 import { newEvent, type EventOf } from "../../thread/events.js";
 import { messageOf, rethrowUnlessPermanent } from "../step-errors.js";
 import { endDeployment, settleDeployment } from "./finish.js";
-import { record, recordIntent, type StepRun } from "./step-run.js";
+import { record, recordIntent, stepWrite, type StepRun } from "./step-run.js";
 
 /** How long GitHub may take to list the run of a dispatch before a dispatch counts as lost. */
 const RUN_LISTING_GRACE_MS = 10_000;
@@ -17,11 +16,7 @@ export async function dispatchStep(
   const deploymentId = created.data.deployment_id;
   const intent = await recordIntent(run, `dispatch:${deploymentId}`);
   if (!intent) return;
-  const { deps } = run;
-  const { thread } = run.view;
-  const config = run.view.config!;
-  const ref = repoRefOf(thread.repo);
-  const a = authorized.data;
+  const { deps, thread, config, ref, a } = stepWrite(run, authorized);
   const workflow = config.components[a.component]!.workflow;
   const octokit = await deps.octokitFor(thread.installationId);
   try {

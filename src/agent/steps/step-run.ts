@@ -1,4 +1,6 @@
-import { newEvent, type NewEvent, type ThreadEvent } from "../../thread/events.js";
+import type { RepoConfig } from "../../config/repo-config.js";
+import { repoRefOf, type RepoRef } from "../../github/repository.js";
+import { newEvent, type EventOf, type NewEvent, type Thread, type ThreadEvent } from "../../thread/events.js";
 import { extendView, type ThreadView } from "../../thread/view.js";
 import { append } from "../append.js";
 import type { LoopDeps } from "../loop-deps.js";
@@ -42,4 +44,24 @@ export async function recordIntent(run: StepRun, key: string): Promise<WriteInte
     return null;
   }
   return { recovering: !run.intentsHere.has(key), recordedAt: recorded.at };
+}
+
+/** What a GitHub write of an authorised step works with: the thread, its config, the repository. */
+export interface StepWrite {
+  deps: LoopDeps;
+  thread: Thread;
+  config: RepoConfig;
+  ref: RepoRef;
+  a: EventOf<"deploy_authorized">["data"];
+}
+
+export function stepWrite(run: StepRun, authorized: EventOf<"deploy_authorized">): StepWrite {
+  const { thread } = run.view;
+  return {
+    deps: run.deps,
+    thread,
+    config: run.view.config!,
+    ref: repoRefOf(thread.repo),
+    a: authorized.data,
+  };
 }
