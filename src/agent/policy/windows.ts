@@ -59,7 +59,12 @@ function windowOpen(place: Place, at: number): boolean {
 }
 
 /** The first instant at or after `at` when the environment takes deploys, within the horizon; null if none. */
-export function nextOpening(place: Place, at: number): number | null {
+export function nextOpening(place: Place, at: Date): Date | null {
+  const opening = openingAfter(place, at.getTime());
+  return opening === null ? null : new Date(opening);
+}
+
+function openingAfter(place: Place, at: number): number | null {
   let t = at;
   while (t <= at + OPENING_HORIZON_MS) {
     const freeze = activeFreeze(place.freezes, t);
@@ -91,7 +96,7 @@ export function closedReason(place: Place, now: Date): Closed | null {
   const at = now.getTime();
   const freeze = activeFreeze(place.freezes, at);
   if (!freeze && windowOpen(place, at)) return null;
-  const opening = nextOpening(place, at);
+  const opening = openingAfter(place, at);
   const until = opening === null ? null : new Date(opening);
   const when = until
     ? `until ${formatInstant(until.getTime(), at, displayZone(place))}`
