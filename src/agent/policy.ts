@@ -1,5 +1,5 @@
 import { environmentIndex, type RepoConfig } from "../config/repo-config.js";
-import { oneLine, short, truncate } from "../thread/text.js";
+import { quotedLine, short } from "../thread/text.js";
 import type { CommitComparison, RejectedStep, RunningVersion, VersionSource } from "../thread/versions.js";
 import { deployActionOf, type DeployAction, type NextStep } from "../thread/next-step.js";
 import type { VerificationFact } from "./policy/bake.js";
@@ -107,11 +107,6 @@ function sameAction(a: DeployAction, b: DeployAction): boolean {
   return (
     a.kind === b.kind && a.component === b.component && a.environment === b.environment && a.sha === b.sha
   );
-}
-
-/** One line of a human's words for a refusal: quoted, bounded. */
-function quoted(text: string): string {
-  return JSON.stringify(truncate(oneLine(text), 200));
 }
 
 /** The CI rule of the environment, for a deploy (rollbacks go to a commit that already ran). */
@@ -263,6 +258,6 @@ function rejectedVerdict(action: DeployAction, facts: PolicyFacts): Verdict | nu
   if (!rejection) return null;
   return {
     kind: "refuse",
-    reason: `${rejection.by} already rejected this ${action.kind} of ${action.component} ${short(action.sha)} to ${action.environment}: ${quoted(rejection.reason)}; change the plan or ask a human`,
+    reason: `${rejection.by} already rejected this ${action.kind} of ${action.component} ${short(action.sha)} to ${action.environment}: ${quotedLine(rejection.reason)}; change the plan or ask a human`,
   };
 }

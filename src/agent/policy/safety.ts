@@ -2,7 +2,7 @@ import type { EnvironmentSettings } from "../../config/repo-config.js";
 import type { DeployAction } from "../../thread/next-step.js";
 import { bakeWaitKey, manualLockWaitKey, verifyWaitKey, windowWaitKey } from "../../thread/hold-keys.js";
 import { deciderLabel } from "../../thread/events.js";
-import { oneLine, truncate } from "../../thread/text.js";
+import { quotedLine } from "../../thread/text.js";
 import type { PolicyFacts, Verdict } from "../policy.js";
 import { promotionReadiness } from "./bake.js";
 import { breakGlassVerdict, type BreakGlass } from "./break-glass.js";
@@ -97,11 +97,6 @@ export function judgeHolds(
   return { verdict: null, safety };
 }
 
-/** One line of a human's words: quoted, bounded. */
-function quoted(text: string): string {
-  return JSON.stringify(truncate(oneLine(text), 200));
-}
-
 /**
  * The approval rule, after every hold: approval when the environment asks for it (for this kind of
  * step, or because a deploy comes outside its windows with when_closed: approval), by a quorum of
@@ -140,14 +135,14 @@ export function judgeApproval(
       const r = quorum.rejection;
       return {
         kind: "refuse",
-        reason: `${deciderLabel(r)} rejected this ${action.kind} of ${action.component} to ${action.environment}: ${quoted(r.reason ?? "")}; change the plan or ask a human`,
+        reason: `${deciderLabel(r)} rejected this ${action.kind} of ${action.component} to ${action.environment}: ${quotedLine(r.reason ?? "")}; change the plan or ask a human`,
       };
     }
     approvals = quorum.count;
   }
   if (approvals >= required) return { kind: "allow", action, lockKey };
   const asked =
-    setting === "required" ? `${action.environment} requires approval for a ${action.kind}` : why!;
+    setting === "required" ? `${action.environment} requires approval for a ${action.kind}` : (why ?? "");
   return {
     kind: "needs_approval",
     action,

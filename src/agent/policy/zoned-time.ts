@@ -98,11 +98,16 @@ export function zonedInstant(date: LocalDate, minutes: number, timeZone: string)
 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
+const zoneNames = new Map<string, Intl.DateTimeFormat>();
+
+/** The zone's short name at an instant, as British English writes it: "CET", "CEST", "UTC". */
 function zoneName(instant: number, timeZone: string): string {
-  const parts = new Intl.DateTimeFormat("en-GB", { timeZone, timeZoneName: "short" }).formatToParts(
-    new Date(instant),
-  );
-  return parts.find((p) => p.type === "timeZoneName")?.value ?? timeZone;
+  let format = zoneNames.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat("en-GB", { timeZone, timeZoneName: "short" });
+    zoneNames.set(timeZone, format);
+  }
+  return format.formatToParts(new Date(instant)).find((p) => p.type === "timeZoneName")?.value ?? timeZone;
 }
 
 /**
