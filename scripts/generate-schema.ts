@@ -75,6 +75,52 @@ const DESCRIPTIONS: [path: string[], text: string][] = [
     "What the CI of a commit must show before it is deployed here: passing (every check succeeded; " +
       "pending waits), not_failing (no check failed) or ignore. Rollbacks are not checked. Default: not_failing.",
   ],
+  [
+    ["properties", "environments", "items", "properties", "bake"],
+    "Promotion of what deployed here to the next environment waits this long after its success " +
+      "(15m, 1h). Break-glass skips it. Default: none.",
+  ],
+  [
+    ["properties", "environments", "items", "properties", "verify"],
+    "A workflow file dispatched after a successful deploy here (inputs environment, sha, component); " +
+      "its success is required before the next environment, and break-glass does not skip it.",
+  ],
+  [
+    ["properties", "environments", "items", "properties", "approvals_required"],
+    "Distinct approvers needed (never the PR's author; one person across Slack, GitHub and the API " +
+      "through users:). Default: 1.",
+  ],
+  [
+    ["properties", "environments", "items", "properties", "break_glass"],
+    "GitHub logins, Slack user ids (U…/W…) and api:<token name> that may run a step without approval, " +
+      "windows, freezes and bake, by declaring it with a reason. Never lifts CI, order, locks or verification.",
+  ],
+  [
+    ["properties", "environments", "items", "properties", "windows"],
+    "When deploys may start (any listed window). Absent: always. Rollbacks are not held.",
+  ],
+  [
+    ["properties", "environments", "items", "properties", "windows", "items", "properties", "days"],
+    "Days a window opens: mon, tue, wed, thu, fri, sat, sun (for hours that wrap midnight, the day it opens).",
+  ],
+  [
+    ["properties", "environments", "items", "properties", "windows", "items", "properties", "hours"],
+    'Local hours, end exclusive: "09:00-17:00"; "22:00-06:00" wraps midnight; the end may be 24:00.',
+  ],
+  [
+    ["properties", "environments", "items", "properties", "windows", "items", "properties", "time_zone"],
+    "IANA time zone name of the hours, such as Europe/Berlin or UTC.",
+  ],
+  [
+    ["properties", "environments", "items", "properties", "freezes"],
+    "Periods without deploys: from (inclusive) and to (exclusive), ISO 8601 with an offset, and a reason. " +
+      "Rollbacks are not held.",
+  ],
+  [
+    ["properties", "environments", "items", "properties", "when_closed"],
+    "Outside the windows or in a freeze: wait (the step waits until it opens) or approval (the step needs " +
+      "an approval that says why). Default: wait.",
+  ],
   [["properties", "slack"], "Where deploybot talks to humans."],
   [
     ["properties", "slack", "properties", "channel"],

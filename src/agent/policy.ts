@@ -1,7 +1,12 @@
 import { environmentIndex, type RepoConfig } from "../config/repo-config.js";
-import { oneLine, short, truncate } from "../thread/text.js";
+import { quotedLine, short } from "../thread/text.js";
 import type { CommitComparison, RejectedStep, RunningVersion, VersionSource } from "../thread/versions.js";
 import { deployActionOf, type DeployAction, type NextStep } from "../thread/next-step.js";
+import type { VerificationFact } from "./policy/bake.js";
+import type { BreakGlass } from "./policy/break-glass.js";
+import type { ManualLock } from "./policy/manual-locks.js";
+import type { ApprovalAnswer } from "./policy/quorum.js";
+import { judgeApproval, judgeHolds, type BreakGlassUse } from "./policy/safety.js";
 
 /**
  * The policy: code that judges every proposed step before it runs. The model can propose; only
@@ -39,12 +44,48 @@ export interface PolicyFacts {
   comparison: CommitComparison | null;
   /** Steps humans rejected in this thread. */
   rejected: RejectedStep[];
+  // Deploy safety. Each fact is optional; an absent one restricts nothing.
+  /** The time of judging: deploy windows, freezes and bake are judged only when it is given. */
+  now?: Date;
+  /** The repository's manual locks (any place; the step's own are picked out). */
+  manualLocks?: readonly ManualLock[];
+  /** The step's commit in the environment before the step's: when it succeeded, its verification. */
+  promotion?: { succeededAt: Date | null; verification: VerificationFact | null };
+  /** A break-glass declared on the step. */
+  breakGlass?: BreakGlass | null;
+  /**
+   * The answers to the step's approval request, for the quorum (`approvals_required`); without
+   * them, `approved` counts as one approval.
+   */
+  approvals?: { answers: readonly ApprovalAnswer[]; prAuthor: string | null; requestedAt: Date | null };
 }
 
 export type Verdict =
-  | { kind: "allow"; action: DeployAction | null; lockKey: string | null }
-  | { kind: "needs_approval"; action: DeployAction; reason: string }
-  | { kind: "wait"; action: DeployAction; lockKey: string; reason: string }
+  | {
+      kind: "allow";
+      action: DeployAction | null;
+      lockKey: string | null;
+      /** Break-glass let this step skip these rules: record it loudly. */
+      breakGlass?: BreakGlassUse;
+    }
+  | {
+      kind: "needs_approval";
+      action: DeployAction;
+      reason: string;
+      /** Distinct approvers needed, and how many approved so far. */
+      approvals_required: number;
+      approvals: number;
+      /** Why approval is asked beyond the environment's setting, e.g. outside the deploy windows. */
+      why?: string;
+    }
+  | {
+      kind: "wait";
+      action: DeployAction;
+      lockKey: string;
+      reason: string;
+      /** When the hold ends by itself (a window opens, a freeze or a bake ends): wake the thread then. */
+      until?: Date;
+    }
   | { kind: "refuse"; reason: string };
 
 export function lockKeyOf(repo: string, component: string, environment: string): string {
@@ -66,11 +107,6 @@ function sameAction(a: DeployAction, b: DeployAction): boolean {
   return (
     a.kind === b.kind && a.component === b.component && a.environment === b.environment && a.sha === b.sha
   );
-}
-
-/** One line of a human's words for a refusal: quoted, bounded. */
-function quoted(text: string): string {
-  return JSON.stringify(truncate(oneLine(text), 200));
 }
 
 /** The CI rule of the environment, for a deploy (rollbacks go to a commit that already ran). */
@@ -195,6 +231,10 @@ export function judge(step: NextStep, facts: PolicyFacts): Verdict {
   const rejected = rejectedVerdict(action, facts);
   if (rejected) return rejected;
 
+  const previous = envIndex > 0 ? config.environments[envIndex - 1]! : null;
+  const { verdict: held, safety } = judgeHolds(action, environment, previous, facts);
+  if (held) return held;
+
   const lockKey = lockKeyOf(facts.repo, action.component, action.environment);
   if (facts.lockHolder && facts.lockHolder !== facts.threadId) {
     return {
@@ -205,18 +245,7 @@ export function judge(step: NextStep, facts: PolicyFacts): Verdict {
     };
   }
 
-  const approval =
-    action.kind === "rollback"
-      ? (environment.rollback_approval ?? environment.approval)
-      : environment.approval;
-  if (approval === "required" && !facts.approved) {
-    return {
-      kind: "needs_approval",
-      action,
-      reason: `${action.environment} requires approval for a ${action.kind}`,
-    };
-  }
-  return { kind: "allow", action, lockKey };
+  return judgeApproval(action, lockKey, safety, facts);
 }
 
 /** A step a human rejected in this thread is not asked for again unchanged. */
@@ -229,6 +258,6 @@ function rejectedVerdict(action: DeployAction, facts: PolicyFacts): Verdict | nu
   if (!rejection) return null;
   return {
     kind: "refuse",
-    reason: `${rejection.by} already rejected this ${action.kind} of ${action.component} ${short(action.sha)} to ${action.environment}: ${quoted(rejection.reason)}; change the plan or ask a human`,
+    reason: `${rejection.by} already rejected this ${action.kind} of ${action.component} ${short(action.sha)} to ${action.environment}: ${quotedLine(rejection.reason)}; change the plan or ask a human`,
   };
 }

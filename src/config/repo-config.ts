@@ -1,5 +1,6 @@
 import { parse as parseYaml, YAMLParseError } from "yaml";
 import { z } from "zod";
+import { deploySafetyFields, deploySafetyProblems } from "./deploy-safety.js";
 
 /** Where a repository keeps its deploybot settings, read from its default branch. */
 export const REPO_CONFIG_PATH = ".github/deploybot.yml";
@@ -54,6 +55,14 @@ export const EnvironmentConfig = z.strictObject({
    * pending CI waits), `not_failing` (no check failed), or `ignore`.
    */
   ci: z.enum(["passing", "not_failing", "ignore"]).default("not_failing"),
+  /** Promotion of what deployed here to the next environment waits this long after its success. */
+  bake: Duration.refine(
+    (ms) => ms !== null,
+    "expected a duration such as 15m or 1h (never is not a bake time)",
+  )
+    .transform((ms) => ms as number)
+    .optional(),
+  ...deploySafetyFields,
 });
 
 export const RepoConfigSchema = z
@@ -125,6 +134,13 @@ export const RepoConfigSchema = z
           path: ["environments", index, "approvers"],
           message:
             "approval: required needs at least one approver (a Slack user or user-group id or api:<token name> in approvers, or a GitHub login or org/team in github_approvers)",
+        });
+      }
+      for (const problem of deploySafetyProblems(environment, config.users)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["environments", index, problem.field],
+          message: problem.message,
         });
       }
     });

@@ -23,6 +23,7 @@ environments:
     approval: required
     approvers: [${DEMO_APPROVER.id}, api:demo]
     approval_expires_after: 24h
+    break_glass: [${DEMO_APPROVER.id}, api:demo]
 slack:
   channel: ${DEMO_CHANNEL}
 users:

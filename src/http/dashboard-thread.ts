@@ -282,6 +282,24 @@ function describe(ctx: ThreadPageContext, thread: Thread, event: ThreadEvent): R
       return { what: "Done", details: `<span class="ok">${escapeHtml(event.data.message)}</span>` };
     case "failed":
       return { what: "Failed", details: `<span class="bad">${escapeHtml(event.data.reason)}</span>` };
+    case "break_glass_used":
+      return {
+        what: "Break-glass",
+        details: `<span class="bad">${escapeHtml(event.data.by)}</span> ran ${describeStep(ctx, repo, event.data.step)} without ${escapeHtml(event.data.skipped.join(", ") || "its holds")}: “${escapeHtml(event.data.reason)}”`,
+      };
+    case "verify_dispatched":
+      return {
+        what: "Verification dispatched",
+        details: `<code>${escapeHtml(event.data.workflow)}</code> for ${escapeHtml(event.data.component)} ${commitLink(ctx, repo, event.data.sha)} in ${escapeHtml(event.data.environment)}`,
+      };
+    case "verify_finished": {
+      const d = event.data;
+      const cls = d.conclusion === "success" ? "ok" : "bad";
+      return {
+        what: "Verification finished",
+        details: `<span class="${cls}">${escapeHtml(d.conclusion)}</span>: ${escapeHtml(d.component)} ${commitLink(ctx, repo, d.sha)} in ${escapeHtml(d.environment)}${d.summary ? `<br>${escapeHtml(d.summary)}` : ""}${d.url ? ` · ${link(d.url, "run")}` : ""}`,
+      };
+    }
   }
 }
 

@@ -319,6 +319,18 @@ function eventLine(event: ThreadEvent, events: readonly ThreadEvent[], config: R
       return `done: ${quoteUntrusted("message", event.data.message, BOUND.modelText)}`;
     case "failed":
       return `failed: ${name(event.data.reason, 300)}`;
+    case "break_glass_used":
+      return `${name(event.data.by, 60)} broke glass for ${stepText(event.data.step, named)}: ${quoteUntrusted(
+        "break_glass_reason",
+        event.data.reason,
+        BOUND.humanText,
+      )}`;
+    case "verify_finished": {
+      const d = event.data;
+      const head = `verification of ${name(d.component)} ${named(d.sha)} in ${name(d.environment)}: ${d.conclusion}`;
+      if (d.conclusion === "success" || !d.summary) return head;
+      return `${head} ${quoteUntrusted("failure_summary", d.summary, BOUND.failureSummary)}`;
+    }
     // Rendered in the blocks above, or nothing the next step depends on.
     case "config_loaded":
     case "deployed_versions":
@@ -335,6 +347,7 @@ function eventLine(event: ThreadEvent, events: readonly ThreadEvent[], config: R
     case "pr_comment_posting":
     case "pr_comment_synced":
     case "service_unavailable":
+    case "verify_dispatched":
       return null;
   }
 }

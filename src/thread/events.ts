@@ -74,7 +74,13 @@ export const DecisionError = DecisionMeta.extend({ error: text(500) });
 export const PolicyRefused = z.object({ step: NextStep, reason: text(500) });
 
 /** A step the policy allows but that must wait, e.g. for another deploy to the same place. */
-export const StepDeferred = z.object({ step: NextStep, reason: text(500), lock_key: z.string() });
+export const StepDeferred = z.object({
+  step: NextStep,
+  reason: text(500),
+  lock_key: z.string(),
+  /** When the hold ends by itself (a window opens, a freeze or a bake ends), ISO 8601. */
+  until: z.iso.datetime({ offset: true }).optional(),
+});
 
 export const ApprovalRequested = z.object({
   approval_id: z.string(),
@@ -255,6 +261,37 @@ export const Cancelled = z.object({ by: z.string(), reason: text(500).nullable()
 export const Done = z.object({ message: text(2_000), by: z.enum(["code", "model"]) });
 export const Failed = z.object({ reason: text(1_000) });
 
+/** A step ran without its approval, window, freeze or bake because a listed person broke glass. */
+export const BreakGlassUsed = z.object({
+  step: NextStep,
+  /** The Slack user id, the GitHub login or the API client's token name. */
+  by: z.string(),
+  reason: text(500).min(1),
+  channel: z.enum(DECISION_CHANNELS),
+  /** What it skipped: approval, freeze, window, bake. */
+  skipped: z.array(z.enum(["approval", "freeze", "window", "bake"])).default([]),
+});
+
+/** The environment's `verify` workflow was dispatched after a successful deploy. */
+export const VerifyDispatched = z.object({
+  environment: z.string(),
+  component: z.string(),
+  sha: Sha,
+  workflow: z.string(),
+  run_id: z.number().int().nullable().default(null),
+  run_url: z.string().nullable().default(null),
+});
+
+/** The verification's result: a failure blocks promotion and is a failure the decider sees. */
+export const VerifyFinished = z.object({
+  environment: z.string(),
+  component: z.string(),
+  sha: Sha,
+  conclusion: z.enum(["success", "failure"]),
+  url: z.string().nullable().default(null),
+  summary: text(1_000).nullable().default(null),
+});
+
 /**
  * GitHub's comparison of two commits (the compare API), looked up before judging a deploy over a
  * different commit: `status` says where `head` stands relative to `base`.
@@ -304,6 +341,9 @@ export const EventData = {
   done: Done,
   failed: Failed,
   commits_compared: CommitsCompared,
+  break_glass_used: BreakGlassUsed,
+  verify_dispatched: VerifyDispatched,
+  verify_finished: VerifyFinished,
 } as const;
 
 export type EventType = keyof typeof EventData;

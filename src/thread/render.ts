@@ -117,6 +117,15 @@ function markdownLine(event: ThreadEvent): string {
       return `failed: ${mdText(event.data.reason, 300)}`;
     case "commits_compared":
       return `\`${short(event.data.head)}\` is ${event.data.status} \`${short(event.data.base)}\``;
+    case "break_glass_used":
+      return `**break-glass** by ${mdText(event.data.by, 60)} for ${mdStep(event.data.step)}: ${mdText(event.data.reason, 200)}`;
+    case "verify_dispatched":
+      return `verification \`${truncate(event.data.workflow.replace(/`/g, ""), 100)}\` of ${event.data.component} dispatched in ${event.data.environment}`;
+    case "verify_finished": {
+      const d = event.data;
+      const head = `verification of ${d.component} \`${short(d.sha)}\` in ${d.environment}: **${d.conclusion}**`;
+      return d.summary && d.conclusion === "failure" ? `${head}: ${mdText(d.summary, 200)}` : head;
+    }
   }
 }
 

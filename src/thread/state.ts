@@ -1,5 +1,6 @@
 import type { NextStep } from "./next-step.js";
 import { RepoConfigSchema, type RepoConfig } from "../config/repo-config.js";
+import { holdOfKey } from "./hold-keys.js";
 import {
   deciderLabel,
   eventsOf,
@@ -190,6 +191,8 @@ function statusOf(state: ThreadState): { status: ThreadStatus; waitingOn: string
   if (state.pendingQuestion) return { status: "waiting_for_human", waitingOn: "an answer from a human" };
   if (state.deferred) {
     const key = state.deferred.data.lock_key;
+    // A manual lock, a window or freeze, a bake or a verification: the reason says what and until when.
+    if (holdOfKey(key)) return { status: "waiting_for_lock", waitingOn: state.deferred.data.reason };
     // A step waiting for CI holds no lock: it is looked up again by the recovery sweep.
     const ciSha = key.startsWith("ci:") ? key.slice(key.lastIndexOf(":") + 1) : null;
     return {

@@ -18,3 +18,8 @@ export function oneLine(text: string): string {
 }
 
 export const short = (sha: string) => sha.slice(0, 7);
+
+/** One line of a human's words, for a refusal: JSON-quoted and bounded. */
+export function quotedLine(text: string, max = 200): string {
+  return JSON.stringify(truncate(oneLine(text), max));
+}

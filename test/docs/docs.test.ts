@@ -114,6 +114,36 @@ describe("the docs", () => {
       ...problemsOf(() =>
         parseRepoConfig(example.replace("  - name: staging", "  - name: staging\n    deploy_timeout: 90")),
       ),
+      ...problemsOf(() =>
+        parseRepoConfig(
+          example.replace(
+            "    approval_expires_after: 24h\n",
+            [
+              "    approval_expires_after: 24h",
+              "    break_glass: [acme/oncall]",
+              "    windows:",
+              "      - days: [monday]",
+              '        hours: "9-17"',
+              "        time_zone: Europe/Berln",
+              "    freezes:",
+              '      - from: "2026-12-20T00:00:00+01:00"',
+              '        to: "2026-12-01T00:00:00+01:00"',
+              "        reason: Year-end freeze",
+              "",
+            ].join("\n"),
+          ),
+        ),
+      ),
+      ...problemsOf(() =>
+        parseRepoConfig(
+          example
+            .replace("[U01APPROVER, S01RELEASETEAM]", "[U01APPROVER, U02OTHER]")
+            .replace(
+              "    approval_expires_after: 24h\n",
+              "    approval_expires_after: 24h\n    approvals_required: 3\n",
+            ),
+        ),
+      ),
       ...problemsOf(() => parseRepoConfig("components: [unclosed")).map((p) => p.replace(/:.*$/, ": ...")),
       ...problemsOf(() => {
         const raw = parseYaml(example) as Record<string, unknown>;

@@ -1,0 +1,52 @@
+import { eventsOf, type ThreadEvent } from "../../thread/events.js";
+import type { VerificationFact } from "./bake.js";
+import type { ApprovalAnswer } from "./quorum.js";
+
+/**
+ * The deploy-safety facts a thread's own events hold, for `PolicyFacts`: the answers to an approval
+ * request, and a commit's success and verification in an environment. Pure.
+ */
+
+/** The answers recorded for one approval request, in order. */
+export function approvalAnswersOf(events: readonly ThreadEvent[], approvalId: string): ApprovalAnswer[] {
+  const answers: ApprovalAnswer[] = [];
+  for (const event of events) {
+    if (event.type !== "approval_granted" && event.type !== "approval_rejected") continue;
+    if (event.data.approval_id !== approvalId) continue;
+    const { by, channel } = event.data;
+    const at = new Date(event.at);
+    answers.push(
+      event.type === "approval_granted"
+        ? { decision: "approve", by, channel, at }
+        : { decision: "reject", by, channel, at, reason: event.data.reason },
+    );
+  }
+  return answers;
+}
+
+/**
+ * When this thread last deployed `sha` of `component` to `environment` successfully (null: it did
+ * not, or not that commit), and the latest verification of it there (null: none dispatched).
+ */
+export function promotionOf(
+  events: readonly ThreadEvent[],
+  place: { component: string; environment: string; sha: string },
+): { succeededAt: Date | null; verification: VerificationFact | null } {
+  const same = (d: { component: string; environment: string; sha: string }) =>
+    d.component === place.component && d.environment === place.environment && d.sha === place.sha;
+  let succeededAt: Date | null = null;
+  for (const event of eventsOf(events, "deploy_finished")) {
+    if (same(event.data) && event.data.outcome === "success") succeededAt = new Date(event.at);
+  }
+  let verification: VerificationFact | null = null;
+  for (const event of events) {
+    if (event.type === "verify_dispatched" && same(event.data)) {
+      verification = { conclusion: "pending", url: event.data.run_url, summary: null };
+    }
+    if (event.type === "verify_finished" && same(event.data)) {
+      const { conclusion, url, summary } = event.data;
+      verification = { conclusion, url, summary };
+    }
+  }
+  return { succeededAt, verification };
+}
