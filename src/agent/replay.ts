@@ -4,6 +4,7 @@ import type { Decider } from "./decide.js";
 import { deployActionOf, type NextStep } from "../thread/next-step.js";
 import { judge, type Verdict } from "./policy.js";
 import { factsFromEvents } from "./policy-facts.js";
+import { clip, short } from "../thread/text.js";
 
 /**
  * Replay: every decision point of a stored thread decided again with the current prompt and
@@ -33,10 +34,9 @@ export function sameStep(a: NextStep, b: NextStep): boolean {
 
 export function describeStep(step: NextStep): string {
   const action = deployActionOf(step);
-  if (action) return `${action.kind} ${action.component} ${action.sha.slice(0, 7)} to ${action.environment}`;
-  if (step.intent === "ask_human" && "question" in step) return `ask_human "${step.question.slice(0, 80)}"`;
-  if (step.intent === "done_for_now" && "message" in step)
-    return `done_for_now "${step.message.slice(0, 80)}"`;
+  if (action) return `${action.kind} ${action.component} ${short(action.sha)} to ${action.environment}`;
+  if (step.intent === "ask_human" && "question" in step) return `ask_human "${clip(step.question, 80)}"`;
+  if (step.intent === "done_for_now" && "message" in step) return `done_for_now "${clip(step.message, 80)}"`;
   return step.intent;
 }
 

@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { EnvError, parseSettings, type Settings } from "../config/env.js";
 import { openStore } from "../store/open-store.js";
+import { clip } from "../thread/text.js";
 
 /**
  * `deploybot doctor`: checks, one by one, what deploybot needs to run (the settings, the GitHub
@@ -29,7 +30,7 @@ async function fetchJson(url: string, init: RequestInit): Promise<{ status: numb
   try {
     return { status: response.status, body: text ? (JSON.parse(text) as unknown) : null };
   } catch {
-    return { status: response.status, body: text.slice(0, 200) };
+    return { status: response.status, body: clip(text, 200) };
   }
 }
 
@@ -133,7 +134,7 @@ export async function checkGitHubApp(settings: Settings, cwd: string, now: Date)
     return {
       name,
       state: "fail",
-      detail: `the private key cannot sign: ${String(error).slice(0, 160)}`,
+      detail: `the private key cannot sign: ${clip(String(error), 160)}`,
       fix: "use the .pem GitHub generated for this app",
     };
   }
@@ -176,7 +177,7 @@ export async function checkGitHubApp(settings: Settings, cwd: string, now: Date)
     return {
       name,
       state: "fail",
-      detail: `could not reach ${api}: ${String(error).slice(0, 160)}`,
+      detail: `could not reach ${api}: ${clip(String(error), 160)}`,
       fix: "check the network, GHE_HOST and GHE_PROTOCOL",
     };
   }
@@ -224,7 +225,7 @@ export async function checkSlack(settings: Settings): Promise<CheckResult> {
     return {
       name,
       state: "fail",
-      detail: `could not reach ${url}: ${String(error).slice(0, 160)}`,
+      detail: `could not reach ${url}: ${clip(String(error), 160)}`,
       fix: "check the network and SLACK_API_URL",
     };
   }
@@ -248,7 +249,7 @@ export async function checkDatabase(settings: Settings): Promise<CheckResult> {
     return {
       name,
       state: "fail",
-      detail: String(error instanceof Error ? error.message : error).slice(0, 200),
+      detail: clip(String(error instanceof Error ? error.message : error), 200),
       fix: "check DATABASE_URL and that the database accepts connections",
     };
   }
@@ -294,7 +295,7 @@ export async function checkModel(settings: Settings): Promise<CheckResult> {
     return {
       name,
       state: "fail",
-      detail: `could not reach ${base}: ${String(error).slice(0, 160)}`,
+      detail: `could not reach ${base}: ${clip(String(error), 160)}`,
       fix: "check the network and OPENAI_BASE_URL",
     };
   }

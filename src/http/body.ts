@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { clip } from "../thread/text.js";
 
 /** Request bodies are read whole, up to a limit; more is refused with 413 before it is buffered. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -77,6 +78,6 @@ export function decodePathSegment(segment: string): string {
   try {
     return decodeURIComponent(segment);
   } catch {
-    throw new HttpError(400, `malformed percent-encoding in the path: ${segment.slice(0, 60)}`);
+    throw new HttpError(400, `malformed percent-encoding in the path: ${clip(segment, 60)}`);
   }
 }

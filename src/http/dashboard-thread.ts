@@ -2,7 +2,8 @@ import { deployActionOf, type NextStep } from "../thread/next-step.js";
 import type { ThreadSummary } from "../store/store.js";
 import { lastOf, type Thread, type ThreadEvent } from "../thread/events.js";
 import { deriveState, type ThreadState } from "../thread/state.js";
-import { escapeHtml, link, shortSha, statusBadge, timeTag } from "./dashboard-html.js";
+import { escapeHtml, link, statusBadge, timeTag } from "./dashboard-html.js";
+import { clip, short } from "../thread/text.js";
 
 /**
  * A thread as a web page: what it is about, the actions that apply to it now, and a timeline with
@@ -32,7 +33,7 @@ function repoUrl(ctx: ThreadPageContext, repo: string): string {
 }
 
 function commitLink(ctx: ThreadPageContext, repo: string, sha: string): string {
-  return `<code>${link(`${repoUrl(ctx, repo)}/commit/${sha}`, shortSha(sha))}</code>`;
+  return `<code>${link(`${repoUrl(ctx, repo)}/commit/${sha}`, short(sha))}</code>`;
 }
 
 function deploymentLink(
@@ -146,7 +147,7 @@ function describe(ctx: ThreadPageContext, thread: Thread, event: ThreadEvent): R
       const reason = reasonOf(d.step);
       return {
         what: "Decision",
-        details: `${describeStep(ctx, repo, d.step)}${reason ? `<br>Reason: ${escapeHtml(reason)}` : ""}<br><span class="muted">decider ${escapeHtml(d.decider)}, model ${escapeHtml(d.model)}, ${tokens(d)}, ${d.latency_ms} ms, prompt ${escapeHtml(d.prompt_hash.slice(0, 12))}</span>`,
+        details: `${describeStep(ctx, repo, d.step)}${reason ? `<br>Reason: ${escapeHtml(reason)}` : ""}<br><span class="muted">decider ${escapeHtml(d.decider)}, model ${escapeHtml(d.model)}, ${tokens(d)}, ${d.latency_ms} ms, prompt ${escapeHtml(clip(d.prompt_hash, 12))}</span>`,
       };
     }
     case "decision_error": {
@@ -252,13 +253,13 @@ function describe(ctx: ThreadPageContext, thread: Thread, event: ThreadEvent): R
     case "pr_found":
       return {
         what: "Pull request found",
-        details: `<code>${escapeHtml(event.data.sha.slice(0, 7))}</code> is the merge of #${event.data.number} by ${escapeHtml(event.data.author)}`,
+        details: `<code>${escapeHtml(short(event.data.sha))}</code> is the merge of #${event.data.number} by ${escapeHtml(event.data.author)}`,
       };
     case "commits_compared": {
       const d = event.data;
       return {
         what: "Commits compared",
-        details: `<code>${escapeHtml(d.head.slice(0, 7))}</code> is ${escapeHtml(d.status)} of <code>${escapeHtml(d.base.slice(0, 7))}</code> (${d.ahead_by} ahead, ${d.behind_by} behind)`,
+        details: `<code>${escapeHtml(short(d.head))}</code> is ${escapeHtml(d.status)} of <code>${escapeHtml(short(d.base))}</code> (${d.ahead_by} ahead, ${d.behind_by} behind)`,
       };
     }
     case "service_unavailable":

@@ -2,6 +2,7 @@ import type { SlackPort } from "../slack/client.js";
 import type { InboxEntry, InboxSource, Store } from "../store/store.js";
 import type { ThreadEvent } from "../thread/events.js";
 import type { ExternalService, Metrics } from "./metrics.js";
+import { clip } from "../thread/text.js";
 
 /**
  * Metrics observed at the edges, without the worker or the loop knowing: a store decorator reads
@@ -167,7 +168,7 @@ export function errorStatus(error: unknown): string {
   if (typeof error === "object" && error !== null) {
     const { status, code } = error as { status?: unknown; code?: unknown };
     if (typeof status === "number") return String(status);
-    if (typeof code === "string" && code.length > 0) return code.slice(0, 40);
+    if (typeof code === "string" && code.length > 0) return clip(code, 40);
   }
   return "network";
 }

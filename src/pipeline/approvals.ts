@@ -6,6 +6,7 @@ import type { Octokit } from "../github/repository.js";
 import { AppendConflictError } from "../store/store.js";
 import { eventsOf, lastOf, newEvent, type Thread } from "../thread/events.js";
 import { approvalClosed, configOf, deriveState } from "../thread/state.js";
+import { clip } from "../thread/text.js";
 
 /**
  * One approver policy for every channel (Slack, a `/deploybot` PR comment, the REST API, the
@@ -285,7 +286,7 @@ export async function decideApproval(deps: LoopDeps, input: DecisionInput): Prom
         ? newEvent("approval_granted", decided)
         : newEvent("approval_rejected", {
             ...decided,
-            reason: (input.reason ?? "").slice(0, 2_000) || "(no reason given)",
+            reason: clip(input.reason ?? "", 2_000) || "(no reason given)",
           });
     try {
       await append(deps, thread, [event]);

@@ -1,4 +1,5 @@
 import type { ActionsBlock, ContextBlock, HeaderBlock, KnownBlock, SectionBlock, View } from "@slack/web-api";
+import { clip, short, truncate } from "../thread/text.js";
 
 /**
  * Block Kit builders: pure functions from domain data to Slack messages. Everything interpolated is
@@ -97,9 +98,7 @@ export function cut(text: string, max: number, linkForMore?: string): string {
   let suffix = linkForMore ? `… ${link(linkForMore, "more")}` : "…";
   if (suffix.length > max) suffix = "…";
   if (max < suffix.length) return "";
-  let head = text.slice(0, max - suffix.length);
-  const lastCode = head.charCodeAt(head.length - 1);
-  if (lastCode >= 0xd800 && lastCode <= 0xdbff) head = head.slice(0, -1);
+  let head = clip(text, max - suffix.length);
   head = head.replace(/&[a-z#0-9]{0,5}$/i, "");
   const open = head.lastIndexOf("<");
   if (open > head.lastIndexOf(">")) head = head.slice(0, open);
@@ -119,10 +118,6 @@ function safeUrl(url: string): string {
 /** A mrkdwn link; `label` must already be escaped. */
 function link(url: string, label: string): string {
   return `<${safeUrl(url)}|${label}>`;
-}
-
-function shortSha(sha: string): string {
-  return escapeMrkdwn(sha.slice(0, 7));
 }
 
 function commitUrl(serverUrl: string, repo: string, sha: string): string {
@@ -190,8 +185,7 @@ function linesWithin(lines: string[], max: number, alsoHidden: number): string {
 // Block primitives (each one enforces its own limit)
 
 function header(text: string): HeaderBlock {
-  const plain =
-    text.length > SLACK_LIMITS.headerText ? `${text.slice(0, SLACK_LIMITS.headerText - 1)}…` : text;
+  const plain = truncate(text, SLACK_LIMITS.headerText, "…");
   return { type: "header", text: { type: "plain_text", text: plain, emoji: true } };
 }
 
@@ -234,7 +228,7 @@ function headline(input: ApprovalCardInput): string {
 
 function fallbackText(input: ApprovalCardInput, lead: string): string {
   const pr = input.pr ? ` (#${input.pr.number} ${untrusted(input.pr.title, 150)})` : "";
-  return cut(`${escapeMrkdwn(lead)} ${escapeMrkdwn(input.repo)} ${shortSha(input.sha)}${pr}`, 400);
+  return cut(`${escapeMrkdwn(lead)} ${escapeMrkdwn(input.repo)} ${short(input.sha)}${pr}`, 400);
 }
 
 const MAX_COMMITS_SHOWN = 10;
@@ -255,7 +249,7 @@ function cardBlocks(input: ApprovalCardInput): KnownBlock[] {
     : "_No pull request: this commit was not merged through one._";
   blocks.push(
     section(
-      `${prLine}\n${link(repoUrl(serverUrl, repo), escapeMrkdwn(repo))} · commit ${link(commitUrl(serverUrl, repo, sha), `\`${shortSha(sha)}\``)}`,
+      `${prLine}\n${link(repoUrl(serverUrl, repo), escapeMrkdwn(repo))} · commit ${link(commitUrl(serverUrl, repo, sha), `\`${short(sha)}\``)}`,
     ),
   );
 
@@ -263,7 +257,7 @@ function cardBlocks(input: ApprovalCardInput): KnownBlock[] {
     ? `${CI_EMOJI[input.ci.state] ?? ":grey_question:"} ${untrusted(input.ci.state, 50)}${input.ci.summary ? `: ${untrusted(input.ci.summary, 1500)}` : ""}`
     : "no CI status reported";
   const current = input.currentSha
-    ? `${link(commitUrl(serverUrl, repo, input.currentSha), `\`${shortSha(input.currentSha)}\``)}`
+    ? `${link(commitUrl(serverUrl, repo, input.currentSha), `\`${short(input.currentSha)}\``)}`
     : "nothing deployed there yet";
   blocks.push(
     fieldsSection([
@@ -294,7 +288,7 @@ function changesText(input: ApprovalCardInput): string {
   const hidden = Math.max(changes.total, changes.commits.length) - shown.length;
   const lines = shown.map((commit) => {
     const url = commitUrl(serverUrl, repo, commit.sha);
-    return `• ${link(url, `\`${shortSha(commit.sha)}\``)} ${untrusted(firstLine(commit.message), 200, url)}`;
+    return `• ${link(url, `\`${short(commit.sha)}\``)} ${untrusted(firstLine(commit.message), 200, url)}`;
   });
   if (lines.length === 0 && hidden === 0) return `${heading}\nNo commits.`;
   return `${heading}\n${linesWithin(lines, SLACK_LIMITS.sectionText - heading.length - 1, hidden)}`;
@@ -381,7 +375,7 @@ export function reminderText(input: ApprovalCardInput, expiresAt: string): strin
   return cut(
     `:alarm_clock: Reminder: this approval expires ${slackDate(expiresAt)}: ${escapeMrkdwn(input.kind)} of ` +
       `${escapeMrkdwn(input.component)} to ${escapeMrkdwn(input.environment)} ` +
-      `(${escapeMrkdwn(input.repo)} \`${shortSha(input.sha)}\`). Approve or reject above.`,
+      `(${escapeMrkdwn(input.repo)} \`${short(input.sha)}\`). Approve or reject above.`,
     SLACK_LIMITS.sectionText,
   );
 }
@@ -462,7 +456,7 @@ export function deployStarted(
   runUrl: string | null,
 ): string {
   const run = runUrl ? ` (${link(runUrl, "workflow run")})` : "";
-  return `:arrow_forward: Deploying ${escapeMrkdwn(component)} \`${shortSha(sha)}\` to ${escapeMrkdwn(environment)}${run}`;
+  return `:arrow_forward: Deploying ${escapeMrkdwn(component)} \`${short(sha)}\` to ${escapeMrkdwn(environment)}${run}`;
 }
 
 const OUTCOME_EMOJI: Record<string, string> = {
@@ -485,7 +479,7 @@ export function deployFinished(
   const log = logUrl ? ` (${link(logUrl, "log")})` : "";
   const detail = summary ? `\n${quote(untrusted(summary, 2000, logUrl ?? undefined))}` : "";
   return cut(
-    `${emoji} ${escapeMrkdwn(component)} \`${shortSha(sha)}\` to ${escapeMrkdwn(environment)}: ${untrusted(outcome, 50)}${log}${detail}`,
+    `${emoji} ${escapeMrkdwn(component)} \`${short(sha)}\` to ${escapeMrkdwn(environment)}: ${untrusted(outcome, 50)}${log}${detail}`,
     SLACK_LIMITS.sectionText,
   );
 }

@@ -90,7 +90,7 @@ function markdownLine(event: ThreadEvent): string {
     case "chat_request":
       return `requested ${event.data.source === "pr_comment" ? "in a pull request comment" : event.data.slack_user ? "in Slack" : "through the API"}: ${mdText(event.data.text, 200)}`;
     case "branch_head":
-      return `tip of ${mdText(event.data.branch, 60)} is \`${event.data.sha.slice(0, 7)}\``;
+      return `tip of ${mdText(event.data.branch, 60)} is \`${short(event.data.sha)}\``;
     case "slack_posted":
       return `posted to Slack (${event.data.purpose})`;
     case "service_unavailable":

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { newEvent } from "../../src/thread/events.js";
-import { quoteUntrusted, renderContext, renderMarkdown, truncate } from "../../src/thread/render.js";
+import { quoteUntrusted, renderContext, renderMarkdown } from "../../src/thread/render.js";
 import {
   deployRun,
   deployStep,
@@ -22,20 +22,6 @@ function untrustedBody(context: string, source: string): string {
   const end = context.indexOf("</untrusted>", start);
   return context.slice(start + open.length, end);
 }
-
-describe("truncate", () => {
-  it("leaves short text alone and marks a cut within the bound", () => {
-    expect(truncate("short", 10)).toBe("short");
-    const cut = truncate("x".repeat(50), 20);
-    expect(cut).toHaveLength(20);
-    expect(cut.endsWith("…[cut]")).toBe(true);
-  });
-
-  it("never splits a surrogate pair", () => {
-    const cut = truncate(`${"a".repeat(13)}😀😀😀😀`, 20);
-    expect(cut).toBe(`${"a".repeat(13)}…[cut]`);
-  });
-});
 
 describe("quoteUntrusted", () => {
   it("keeps text on one line inside its tag", () => {
