@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import type { RepoConfig } from "../config/repo-config.js";
 import { deployActionOf } from "../thread/next-step.js";
 import { deciderLabel, eventsOf, lastOf, type Thread } from "../thread/events.js";
-import { mdText, SAFE_URL } from "../thread/render.js";
+import { mdText, SAFE_URL } from "../github/markdown.js";
 import { changedComponents, deriveState, type ThreadState } from "../thread/state.js";
 import { short } from "../thread/text.js";
 

@@ -5,7 +5,7 @@ import type { RouteHandler } from "../app.js";
 import type { Log } from "../log.js";
 import type { Store } from "../store/store.js";
 import { THREAD_STATUSES, type ThreadStatus } from "../thread/events.js";
-import { renderMarkdown } from "../thread/render.js";
+import { renderMarkdown } from "./thread-markdown.js";
 import { configOf, deriveState } from "../thread/state.js";
 import { deployActionOf } from "../thread/next-step.js";
 import { API_DECISION_KIND, approverVerdict, type ApiDecision } from "../pipeline/approvals.js";

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { newEvent } from "../../src/thread/events.js";
-import { quoteUntrusted, renderContext, renderMarkdown } from "../../src/thread/render.js";
+import { renderContext } from "../../src/agent/context.js";
+import { quoteUntrusted } from "../../src/agent/context-quote.js";
 import {
   deployRun,
   deployStep,
@@ -233,26 +234,5 @@ describe("the model's context", () => {
     expect(body.filter(Boolean)).toHaveLength(5);
     expect(body[1]).toContain("changed: backend (4 files");
     expect(context).not.toContain("dispatched");
-  });
-});
-
-describe("the markdown summary", () => {
-  it("has a title, the derived status and one bullet per event", () => {
-    const step = deployStep("backend", "production");
-    const thread = threadWith([
-      ...mergeStart(),
-      ...deployRun("backend", "staging"),
-      on.approvalRequested(step),
-    ]);
-    const markdown = renderMarkdown(thread);
-    expect(markdown.split("\n")[0]).toBe("### deploybot: acme/shop #7 (`0123456`)");
-    expect(markdown).toContain("**Status:** waiting for approval");
-    expect(markdown.split("\n").filter((line) => line.startsWith("- "))).toHaveLength(thread.events.length);
-  });
-
-  it("cannot mention people from untrusted text", () => {
-    const markdown = renderMarkdown(threadWith([on.prMerged({ title: "ping @acme/everyone <!channel>" })]));
-    expect(markdown).not.toContain("@acme");
-    expect(markdown).not.toContain("<!channel>");
   });
 });
