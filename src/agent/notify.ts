@@ -4,16 +4,18 @@ import { SlackCallError, type SlackPort } from "../slack/client.js";
 import {
   approvalCard,
   decidedCard,
+  reminderText,
+  type ApprovalCardInput,
+  type ApprovalOutcome as CardOutcome,
+} from "../slack/approval-card.js";
+import {
   deployFinished,
   deployStarted,
   questionMessage,
-  reminderText,
   threadDone,
   threadFailed,
   threadStarted,
-  type ApprovalCardInput,
-  type ApprovalOutcome as CardOutcome,
-} from "../slack/blocks.js";
+} from "../slack/progress.js";
 import {
   deciderLabel,
   eventsOf,

@@ -3,13 +3,9 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { RouteHandler } from "../app.js";
 import { deployActionOf } from "../thread/next-step.js";
 import type { Log } from "../log.js";
-import {
-  APPROVE_ACTION_ID,
-  REJECT_ACTION_ID,
-  REJECT_CALLBACK_ID,
-  rejectModal,
-  statusBlocks,
-} from "../slack/blocks.js";
+import { APPROVE_ACTION_ID, REJECT_ACTION_ID } from "../slack/approval-card.js";
+import { REJECT_CALLBACK_ID, rejectModal } from "../slack/reject-modal.js";
+import { statusBlocks } from "../slack/progress.js";
 import type { SlackPort } from "../slack/client.js";
 import {
   parseEventEnvelope,

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import { append, advanceThread, type LoopDeps } from "../agent/runner.js";
-import { refusedClick } from "../slack/blocks.js";
+import { refusedClick } from "../slack/progress.js";
 import type { SlackPort } from "../slack/client.js";
 import { newEvent, type EventOf, type Thread } from "../thread/events.js";
 import { deriveState } from "../thread/state.js";
