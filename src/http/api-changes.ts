@@ -3,7 +3,8 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Store } from "../store/store.js";
 import { deriveState, configOf } from "../thread/state.js";
 import { deployActionOf } from "../thread/next-step.js";
-import { API_DECISION_KIND, approverVerdict, type ApiDecision } from "../pipeline/approvals.js";
+import { approverVerdict } from "../agent/approvers.js";
+import { API_DECISION_KIND, type ApiDecision } from "../pipeline/approvals.js";
 import {
   AnswerBody,
   API_PREFIX,
