@@ -27,3 +27,8 @@ export async function fetchJson(url: string, init: RequestInit): Promise<{ statu
 export function field(body: unknown, name: string): unknown {
   return typeof body === "object" && body !== null ? (body as Record<string, unknown>)[name] : undefined;
 }
+
+/** A check that failed because its service did not answer. */
+export function unreachable(name: string, where: string, error: unknown, fix: string): CheckResult {
+  return { name, state: "fail", detail: `could not reach ${where}: ${clip(String(error), 160)}`, fix };
+}

@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Settings } from "../config/env.js";
 import { clip } from "../thread/text.js";
-import { type CheckResult, fetchJson, field } from "./doctor-check.js";
+import { type CheckResult, fetchJson, field, unreachable } from "./doctor-check.js";
 
 /** The doctor's GitHub check: the App's private key signs a JWT that GitHub accepts. */
 
@@ -102,11 +102,6 @@ export async function checkGitHubApp(settings: Settings, cwd: string, now: Date)
         }
       : { name, state: "ok", detail: `app ${slug}, installed on ${count} account${count === 1 ? "" : "s"}` };
   } catch (error) {
-    return {
-      name,
-      state: "fail",
-      detail: `could not reach ${api}: ${clip(String(error), 160)}`,
-      fix: "check the network, GHE_HOST and GHE_PROTOCOL",
-    };
+    return unreachable(name, api, error, "check the network, GHE_HOST and GHE_PROTOCOL");
   }
 }

@@ -1,7 +1,7 @@
 import { type Settings } from "../config/env.js";
 import { openStore } from "../store/open-store.js";
 import { clip } from "../thread/text.js";
-import { type CheckResult, fetchJson, field } from "./doctor-check.js";
+import { type CheckResult, fetchJson, field, unreachable } from "./doctor-check.js";
 
 /** The doctor's checks of Slack, the database and the model endpoint. */
 
@@ -44,12 +44,7 @@ export async function checkSlack(settings: Settings): Promise<CheckResult> {
       detail: `signed in to ${String(field(body, "team") ?? "the workspace")} as ${String(field(body, "user") ?? "the bot")}`,
     };
   } catch (error) {
-    return {
-      name,
-      state: "fail",
-      detail: `could not reach ${url}: ${clip(String(error), 160)}`,
-      fix: "check the network and SLACK_API_URL",
-    };
+    return unreachable(name, url, error, "check the network and SLACK_API_URL");
   }
 }
 
@@ -114,12 +109,7 @@ export async function checkModel(settings: Settings): Promise<CheckResult> {
           fix: `set OPENAI_MODEL to one it serves${ids.length ? ` (e.g. ${ids.slice(0, 3).join(", ")})` : ""}`,
         };
   } catch (error) {
-    return {
-      name,
-      state: "fail",
-      detail: `could not reach ${base}: ${clip(String(error), 160)}`,
-      fix: "check the network and OPENAI_BASE_URL",
-    };
+    return unreachable(name, base, error, "check the network and OPENAI_BASE_URL");
   }
 }
 

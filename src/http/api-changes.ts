@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Store } from "../store/store.js";
-import { deriveState, configOf } from "../thread/state.js";
+import type { Thread } from "../thread/events.js";
+import { configOf, deriveState, type ThreadState } from "../thread/state.js";
 import { deployActionOf } from "../thread/next-step.js";
 import { approverVerdict } from "../agent/approvers.js";
 import { API_DECISION_KIND, type ApiDecision } from "../pipeline/approvals.js";
@@ -66,6 +67,15 @@ export async function launch(deps: ApiChangeDeps, client: string, req: IncomingM
   });
 }
 
+/** A thread a change may act on: 404 when there is none, 409 when it has ended. */
+async function openThread(store: Store, id: string): Promise<{ thread: Thread; state: ThreadState }> {
+  const thread = await store.getThread(id);
+  if (!thread) throw new HttpError(404, `no thread ${id}`);
+  const state = deriveState(thread.events);
+  if (state.terminal) throw new HttpError(409, `thread ${id} is ${state.status}`);
+  return { thread, state };
+}
+
 /** `POST /api/v1/threads/{id}/pause`, `/resume`, `/cancel` and `/answer`. */
 export async function control(
   deps: ApiChangeDeps,
@@ -81,10 +91,7 @@ export async function control(
       : await readJsonBody(req, ControlBody, MAX_API_BODY_BYTES);
   const request = { method: "POST", route: `${API_PREFIX}threads/${id}/${action}`, body };
   return applyOnce(deps, client, req, res, request, async (deliveryId) => {
-    const thread = await deps.store.getThread(id);
-    if (!thread) throw new HttpError(404, `no thread ${id}`);
-    const state = deriveState(thread.events);
-    if (state.terminal) throw new HttpError(409, `thread ${id} is ${state.status}`);
+    const { state } = await openThread(deps.store, id);
     let payload: Record<string, unknown>;
     if ("answer" in body) {
       if (!state.pendingQuestion)
@@ -122,10 +129,7 @@ export async function decide(
       : await readJsonBody(req, ApproveBody, MAX_API_BODY_BYTES);
   const request = { method: "POST", route: `${API_PREFIX}threads/${id}/${decision}`, body };
   return applyOnce(deps, client, req, res, request, async (deliveryId) => {
-    const thread = await deps.store.getThread(id);
-    if (!thread) throw new HttpError(404, `no thread ${id}`);
-    const state = deriveState(thread.events);
-    if (state.terminal) throw new HttpError(409, `thread ${id} is ${state.status}`);
+    const { thread, state } = await openThread(deps.store, id);
     const pending = state.pendingApproval;
     const action = pending ? deployActionOf(pending.data.step) : null;
     const config = configOf(thread.events);

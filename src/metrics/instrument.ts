@@ -12,6 +12,14 @@ import { clip } from "../thread/text.js";
 
 const seconds = (from: string, to: string) => Math.max(0, (Date.parse(to) - Date.parse(from)) / 1_000);
 
+/** The policy's verdict each of these events records. */
+const POLICY_VERDICT_OF: Partial<Record<ThreadEvent["type"], string>> = {
+  policy_refused: "refused",
+  step_deferred: "deferred",
+  approval_requested: "approval_required",
+  deploy_authorized: "authorized",
+};
+
 /** Counts and times what one batch of appended events says. `earlier` is the thread before it. */
 export function observeEvents(
   metrics: Metrics,
@@ -22,6 +30,8 @@ export function observeEvents(
   const before = () => (history ??= earlier());
   const pending: Promise<void>[] = [];
   for (const event of events) {
+    const verdict = POLICY_VERDICT_OF[event.type];
+    if (verdict) metrics.policyVerdicts.inc({ verdict });
     switch (event.type) {
       case "decision":
       case "decision_error": {
@@ -35,18 +45,6 @@ export function observeEvents(
           metrics.decisionTokens.observe({ decider, model, direction: "out" }, event.data.tokens_out);
         break;
       }
-      case "policy_refused":
-        metrics.policyVerdicts.inc({ verdict: "refused" });
-        break;
-      case "step_deferred":
-        metrics.policyVerdicts.inc({ verdict: "deferred" });
-        break;
-      case "approval_requested":
-        metrics.policyVerdicts.inc({ verdict: "approval_required" });
-        break;
-      case "deploy_authorized":
-        metrics.policyVerdicts.inc({ verdict: "authorized" });
-        break;
       case "approval_granted":
       case "approval_rejected":
       case "approval_expired": {
