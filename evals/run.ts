@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { loadPrompts } from "../src/agent/prompts.js";
 import { loadProcessEnv, parseSettings } from "../src/config/env.js";
-import { renderContext } from "../src/thread/render.js";
+import { renderContext } from "../src/agent/context.js";
 import { EVALS_DIR, loadCases } from "./lib/cases.js";
 import { describeStep } from "./lib/evaluate.js";
 import { runSuite, type EvalMode } from "./lib/suite.js";

@@ -4,7 +4,7 @@ import { deployActionOf, type NextStep } from "../../src/thread/next-step.js";
 import { judge, type Verdict } from "../../src/agent/policy.js";
 import { factsFromEvents } from "../../src/agent/policy-facts.js";
 import { newEvent, type Thread, type ThreadEvent } from "../../src/thread/events.js";
-import { renderContext } from "../../src/thread/render.js";
+import { renderContext } from "../../src/agent/context.js";
 import type { EvalCase, StepPattern } from "./cases.js";
 import { naiveHistory } from "./naive.js";
 

@@ -3,7 +3,8 @@ import { zodResponseFormat } from "openai/helpers/zod";
 import { z } from "zod";
 import type { RepoConfig } from "../config/repo-config.js";
 import type { DecisionMeta, Thread } from "../thread/events.js";
-import { renderContext, truncate } from "../thread/render.js";
+import { renderContext } from "./context.js";
+import { truncate } from "../thread/text.js";
 import { resolveCommit } from "../thread/versions.js";
 import { parseNextStep, type CommitResolver, type NextStep } from "../thread/next-step.js";
 

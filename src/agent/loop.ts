@@ -13,6 +13,7 @@ import type { AskHumanStep, DoneStep, NextStep } from "../thread/next-step.js";
 import { nextNotification, type Notification } from "./notifications.js";
 import { nextPrCommentSync, type PrCommentSync } from "./pr-comment.js";
 import type { Verdict } from "./policy.js";
+import { short } from "../thread/text.js";
 
 /**
  * The control flow, as pure functions: from a thread's events to the one thing to do next, and
@@ -179,7 +180,7 @@ export function finishedMessage(
     ),
   );
   if (!reached) return null;
-  return `Deployed ${components.join(" and ")} at ${merged.data.merge_sha.slice(0, 7)} to ${last}.`;
+  return `Deployed ${components.join(" and ")} at ${short(merged.data.merge_sha)} to ${last}.`;
 }
 
 /**

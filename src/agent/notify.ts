@@ -1,19 +1,21 @@
-import { repoRefOf, type Octokit } from "../github/repository.js";
+import { type Octokit } from "../github/repository.js";
 import type { Log } from "../log.js";
 import { SlackCallError, type SlackPort } from "../slack/client.js";
 import {
   approvalCard,
   decidedCard,
+  reminderText,
+  type ApprovalCardInput,
+  type ApprovalOutcome as CardOutcome,
+} from "../slack/approval-card.js";
+import {
   deployFinished,
   deployStarted,
   questionMessage,
-  reminderText,
   threadDone,
   threadFailed,
   threadStarted,
-  type ApprovalCardInput,
-  type ApprovalOutcome as CardOutcome,
-} from "../slack/blocks.js";
+} from "../slack/progress.js";
 import {
   deciderLabel,
   eventsOf,
@@ -28,6 +30,7 @@ import type { ThreadView } from "../thread/view.js";
 import { uncheckedAuthor } from "./approvers.js";
 import { deployActionOf } from "../thread/next-step.js";
 import { threadRoot, type ApprovalOutcome, type Notification } from "./notifications.js";
+import { clip, repoRefOf, short } from "../thread/text.js";
 
 /**
  * Sends one notification to Slack and returns the events that record it. Slack being down is a
@@ -154,7 +157,7 @@ export async function sendNotification(
         posted(
           n.kind === "approval_card" ? "approval" : n.kind === "approval_update" ? "approval_update" : n.kind,
           null,
-          error.message.slice(0, 300),
+          clip(error.message, 300),
         ),
       ];
     }
@@ -289,7 +292,7 @@ async function commitsBetween(
   } catch (error) {
     deps.log.warn(
       { thread: thread.id },
-      `could not list commits ${base.slice(0, 7)}...${head.slice(0, 7)}: ${String(error)}`,
+      `could not list commits ${short(base)}...${short(head)}: ${String(error)}`,
     );
     return null;
   }

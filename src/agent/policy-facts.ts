@@ -1,5 +1,5 @@
 import type { RepoConfig } from "../config/repo-config.js";
-import { ciState, compareCommits, repoRefOf, type Octokit } from "../github/repository.js";
+import { ciState, compareCommits, type Octokit } from "../github/repository.js";
 import type { Log } from "../log.js";
 import type { Lock, Store } from "../store/store.js";
 import {
@@ -21,6 +21,7 @@ import {
 } from "../thread/versions.js";
 import type { CiFact, PolicyFacts } from "./policy.js";
 import { lockKeyOf } from "./policy.js";
+import { repoRefOf } from "../thread/text.js";
 
 /**
  * The facts the policy judges a step on. The pure part reads them from the thread's events (what

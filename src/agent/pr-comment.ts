@@ -2,8 +2,9 @@ import { createHash } from "node:crypto";
 import type { RepoConfig } from "../config/repo-config.js";
 import { deployActionOf } from "../thread/next-step.js";
 import { deciderLabel, eventsOf, lastOf, type Thread } from "../thread/events.js";
-import { mdText, SAFE_URL } from "../thread/render.js";
+import { mdText, SAFE_URL } from "../github/markdown.js";
 import { changedComponents, deriveState, type ThreadState } from "../thread/state.js";
+import { short } from "../thread/text.js";
 
 /**
  * The one comment a thread keeps on its pull request, as a pure function of the thread: a table of
@@ -21,7 +22,6 @@ export function bodyDigest(body: string): string {
   return createHash("sha256").update(body).digest("hex").slice(0, 16);
 }
 
-const short = (sha: string) => sha.slice(0, 7);
 const link = (text: string, url: string | null | undefined) =>
   url && SAFE_URL.test(url) ? `[${text}](${url})` : text;
 

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { CliError, type CliIo } from "./io.js";
+import { clip } from "../thread/text.js";
 
 /**
  * The REST API as the CLI uses it: `DEPLOYBOT_URL` (e.g. http://localhost:3000) and
@@ -46,7 +47,7 @@ export function apiClientFrom(env: CliIo["env"]): ApiClient {
       const error =
         typeof parsed === "object" && parsed !== null && "error" in parsed
           ? String(parsed.error)
-          : text.slice(0, 200);
+          : clip(text, 200);
       const hint = response.status === 401 ? " (check DEPLOYBOT_TOKEN)" : "";
       throw new CliError(`deploybot answered ${response.status}: ${error}${hint}`);
     }

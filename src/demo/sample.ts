@@ -1,4 +1,4 @@
-import { sampleSha, type SamplePullRequest } from "./github-simulator.js";
+import { sampleSha, type SamplePullRequest } from "./github-repo-model.js";
 
 /** The demo's sample repository: two components, staging then production (which needs approval). */
 

@@ -1,3 +1,4 @@
+import { clip } from "../thread/text.js";
 /**
  * `/deploybot` commands in pull request comments, parsed from the comment's text (a pure function).
  * A command is a line that starts with `/deploybot`; the first such line counts, the rest of the
@@ -42,7 +43,7 @@ export function parsePrCommand(body: string): PrCommand | null {
         l === COMMAND_PREFIX || l.startsWith(`${COMMAND_PREFIX} `) || l.startsWith(`${COMMAND_PREFIX}\t`),
     );
   if (line === undefined) return null;
-  const rest = line.slice(COMMAND_PREFIX.length).trim().slice(0, 2_000);
+  const rest = clip(line.slice(COMMAND_PREFIX.length).trim(), 2_000);
   if (rest === "") return { kind: "help" };
   const [word = "", ...args] = rest.split(/\s+/);
   const tail = rest.slice(word.length).trim();

@@ -2,6 +2,7 @@ import { statusOf } from "./errors.js";
 import { z } from "zod";
 import type { RepoConfig } from "../config/repo-config.js";
 import type { Octokit, RepoRef } from "./repository.js";
+import { clip } from "../thread/text.js";
 
 /** GitHub Deployments and workflow dispatch, by the deploy workflow contract (docs/workflows.md). */
 
@@ -59,7 +60,7 @@ export class GitHubStepError extends Error {
 
 function compactGitHubError(action: string, error: unknown): GitHubStepError {
   const status = statusOf(error);
-  const message = error instanceof Error ? error.message.split("\n")[0]!.slice(0, 200) : String(error);
+  const message = error instanceof Error ? clip(error.message.split("\n")[0]!, 200) : String(error);
   return new GitHubStepError(`${action} failed${status ? ` (HTTP ${status})` : ""}: ${message}`, status);
 }
 
@@ -187,7 +188,7 @@ export async function createDeployment(
       auto_merge: false,
       required_contexts: request.requiredContexts,
       payload,
-      description: request.description.slice(0, 140),
+      description: clip(request.description, 140),
       production_environment: request.productionEnvironment,
       request: NO_BLIND_RETRY,
     });
@@ -282,6 +283,6 @@ export async function setDeploymentStatus(
     ...ref,
     deployment_id: deploymentId,
     state,
-    description: description.slice(0, 140),
+    description: clip(description, 140),
   });
 }

@@ -1,5 +1,6 @@
 import type { Store } from "../store/store.js";
 import type { Octokit, RepoRef } from "./repository.js";
+import { repoRefOf } from "../thread/text.js";
 
 /**
  * Which installation of the app covers a repository: remembered once seen (a merge, an earlier
@@ -36,8 +37,7 @@ export function installationFinder(deps: {
     const key = `repo:${repo.toLowerCase()}`;
     const known = await deps.store.getRef(key);
     if (known) return Number(known);
-    const [owner = "", name = ""] = repo.split("/");
-    const id = await findRepoInstallation(await deps.appOctokit(), { owner, repo: name });
+    const id = await findRepoInstallation(await deps.appOctokit(), repoRefOf(repo));
     if (id !== null) await deps.store.setRef(key, String(id), deps.clock());
     return id;
   };

@@ -1,6 +1,7 @@
 import { NO_BLIND_RETRY } from "./deployments.js";
 import { statusOf } from "./errors.js";
 import type { Octokit, RepoRef } from "./repository.js";
+import { clip } from "../thread/text.js";
 
 /**
  * The thread's one comment on its pull request: created once, then edited in place. After a doubt
@@ -67,7 +68,7 @@ export async function writePrComment(
   } catch (error) {
     const status = statusOf(error);
     if (status === undefined || !REFUSALS.has(status)) throw error;
-    const message = error instanceof Error ? error.message.split("\n")[0]!.slice(0, 200) : String(error);
+    const message = error instanceof Error ? clip(error.message.split("\n")[0]!, 200) : String(error);
     return { commentId: write.commentId, error: `HTTP ${status}: ${message}` };
   }
 }

@@ -8,18 +8,13 @@ import {
   type RepoConfig,
 } from "../config/repo-config.js";
 import type { EventDataOf } from "../thread/events.js";
+import { clip, type RepoRef } from "../thread/text.js";
 
 /** Reads of a repository that a deploy decision needs: its config, a PR's files, CI state. */
 
 export type Octokit = ProbotOctokit;
 
-export type RepoRef = { owner: string; repo: string };
-
-/** `owner/name` as octokit's parameters. */
-export function repoRefOf(fullName: string): RepoRef {
-  const [owner, repo] = fullName.split("/") as [string, string];
-  return { owner, repo };
-}
+export { repoRefOf, type RepoRef } from "../thread/text.js";
 
 export type LoadedConfig =
   | { kind: "missing" }
@@ -154,7 +149,7 @@ export async function ciState(octokit: Octokit, ref: RepoRef, sha: string): Prom
   if (failing.length > 0) parts.push(`failing: ${failing.slice(0, 5).join(", ")}`);
   if (pending.length > 0) parts.push(`pending: ${pending.slice(0, 5).join(", ")}`);
   if (state === "success") parts.push("all passed");
-  return { sha, state, summary: parts.join("; ").slice(0, 500) };
+  return { sha, state, summary: clip(parts.join("; "), 500) };
 }
 
 /**

@@ -1,4 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { z } from "zod";
+import { clip } from "../thread/text.js";
 
 /** Request bodies are read whole, up to a limit; more is refused with 413 before it is buffered. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -77,6 +79,25 @@ export function decodePathSegment(segment: string): string {
   try {
     return decodeURIComponent(segment);
   } catch {
-    throw new HttpError(400, `malformed percent-encoding in the path: ${segment.slice(0, 60)}`);
+    throw new HttpError(400, `malformed percent-encoding in the path: ${clip(segment, 60)}`);
   }
+}
+
+/** A JSON body parsed with its schema: 415 for another media type, 400 naming what is wrong. */
+export async function readJsonBody<T>(req: IncomingMessage, schema: z.ZodType<T>, limit: number): Promise<T> {
+  const raw = await readBody(req, limit);
+  if (raw.length === 0) return schema.parse({});
+  if (mediaType(req) !== "application/json") throw new HttpError(415, "expected application/json");
+  let value: unknown;
+  try {
+    value = JSON.parse(raw.toString("utf8"));
+  } catch {
+    throw new HttpError(400, "body is not valid JSON");
+  }
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`);
+    throw new HttpError(400, `invalid body: ${problems.join("; ")}`);
+  }
+  return result.data;
 }

@@ -67,10 +67,6 @@ export function statusBadge(status: ThreadStatus): string {
   return `<span class="badge s-${status}" data-status="${status}">${escapeHtml(statusLabel(status))}</span>`;
 }
 
-export function shortSha(sha: string): string {
-  return sha.slice(0, 7);
-}
-
 const STYLE = `
 :root{color-scheme:light}
 *{box-sizing:border-box}

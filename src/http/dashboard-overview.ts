@@ -3,7 +3,8 @@ import type { RepoConfig } from "../config/repo-config.js";
 import type { DeploymentRecord, Lock, Store, ThreadSummary } from "../store/store.js";
 import { THREAD_STATUSES, UNFINISHED_STATUSES, type ThreadStatus } from "../thread/events.js";
 import { configOf, deriveState } from "../thread/state.js";
-import { escapeHtml, link, shortSha, statusBadge, statusLabel, timeTag } from "./dashboard-html.js";
+import { escapeHtml, link, statusBadge, statusLabel, timeTag } from "./dashboard-html.js";
+import { short, truncate } from "../thread/text.js";
 
 /**
  * What runs where, per repository: for each component and environment, the commit deployed there
@@ -114,7 +115,7 @@ function namedThreadLink(o: RepoOverview, id: string): string {
       .get(id)
       ?.replace(`${o.repo}`, "")
       .replace(/^[:\s]+/, "") ?? "thread";
-  return threadLink(id, title.length > 40 ? `${title.slice(0, 39)}…` : title);
+  return threadLink(id, truncate(title, 40, "…"));
 }
 
 const PENDING_WORDS: Record<Pending["kind"], string> = {
@@ -129,7 +130,7 @@ function cell(githubUrl: string, o: RepoOverview, component: string, environment
   const lines: string[] = [];
   if (current) {
     lines.push(
-      `<code>${link(`${githubUrl}/${o.repo}/commit/${current.sha}`, shortSha(current.sha))}</code> since ${timeTag(current.finishedAt ?? current.createdAt, now)} · ${namedThreadLink(o, current.threadId)}`,
+      `<code>${link(`${githubUrl}/${o.repo}/commit/${current.sha}`, short(current.sha))}</code> since ${timeTag(current.finishedAt ?? current.createdAt, now)} · ${namedThreadLink(o, current.threadId)}`,
     );
   } else {
     lines.push(`<span class="muted">nothing deployed by deploybot</span>`);
@@ -137,7 +138,7 @@ function cell(githubUrl: string, o: RepoOverview, component: string, environment
   for (const p of o.pending.get(key) ?? []) {
     const cls = p.kind === "approval" ? "warn" : "muted";
     lines.push(
-      `<span class="${cls}">${PENDING_WORDS[p.kind]}</span> ${p.action.kind === "rollback" ? "rollback to " : ""}<code>${escapeHtml(shortSha(p.action.sha))}</code> · ${namedThreadLink(o, p.threadId)}`,
+      `<span class="${cls}">${PENDING_WORDS[p.kind]}</span> ${p.action.kind === "rollback" ? "rollback to " : ""}<code>${escapeHtml(short(p.action.sha))}</code> · ${namedThreadLink(o, p.threadId)}`,
     );
   }
   const lock = o.locks.find((l) => l.key === `${o.repo}:${component}:${environment}`);

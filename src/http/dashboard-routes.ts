@@ -22,6 +22,7 @@ import {
 } from "./dashboard-overview.js";
 import { renderThreadPage } from "./dashboard-thread.js";
 import { API_DECISION_KIND, type ApiDecision } from "../pipeline/approvals.js";
+import { clip } from "../thread/text.js";
 
 export { escapeHtml };
 
@@ -233,7 +234,7 @@ async function handle(
     const payload: ApiDecision = {
       thread_id: id,
       decision: action,
-      reason: reason ? reason.slice(0, 2_000) : null,
+      reason: reason ? clip(reason, 2_000) : null,
       client: viewer.name,
       channel: "dashboard",
       received_at: now.toISOString(),
@@ -247,7 +248,7 @@ async function handle(
         deliveryId,
         source: "api",
         kind: "api.control",
-        payload: { thread_id: id, action, client: viewer.name, reason: reason ? reason.slice(0, 500) : null },
+        payload: { thread_id: id, action, client: viewer.name, reason: reason ? clip(reason, 500) : null },
       },
       now,
     );

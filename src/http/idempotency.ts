@@ -1,8 +1,8 @@
-import { createHash } from "node:crypto";
-import type { IncomingMessage } from "node:http";
+import { createHash, randomUUID } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
 import type { Store } from "../store/store.js";
-import { HttpError } from "./body.js";
+import { HttpError, sendJson } from "./body.js";
 
 /**
  * `Idempotency-Key` for the REST API's changes. Per client and key, the store remembers a
@@ -118,4 +118,51 @@ export async function remember(
     at: now.toISOString(),
   };
   await store.setRef(refKey(client, key), JSON.stringify(remembered), now);
+}
+
+/** How long a request waits for a concurrent one with its key to record its answer. */
+const RACE_WAIT_MS = 1_000;
+
+/**
+ * Applies a change once per `Idempotency-Key`: a repeat of the same request gets the first answer
+ * again (status and body); the key on another request is a 422. `apply` checks the request and
+ * queues it under the delivery id it is given, saying whether the inbox stored it (false: a
+ * request with the same key got there first).
+ */
+export async function applyOnce(
+  deps: { store: Store; clock: () => Date },
+  client: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+  request: KeyedRequest,
+  apply: (deliveryId: string) => Promise<{ stored: boolean; answer: Answer }>,
+): Promise<void> {
+  const key = idempotencyKeyOf(req);
+  if (key === null) {
+    const { answer } = await apply(`api:${randomUUID()}`);
+    return sendJson(res, answer.status, answer.body);
+  }
+  const replay = (remembered: Remembered) => {
+    const answer = replayOrConflict(remembered, request, key);
+    res.setHeader("idempotent-replayed", "true");
+    sendJson(res, answer.status, answer.body);
+  };
+  const seen = await recall(deps.store, client, key);
+  if (seen) return replay(seen);
+  const { stored, answer } = await apply(`api:${client}:${key}`);
+  if (stored) {
+    await remember(deps.store, client, key, request, answer, deps.clock());
+    return sendJson(res, answer.status, answer.body);
+  }
+  // Another request with this key (on this replica or another) was queued first: its answer is
+  // the one to give, once it is recorded.
+  for (let waited = 0; waited < RACE_WAIT_MS; waited += 50) {
+    const first = await recall(deps.store, client, key);
+    if (first) return replay(first);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new HttpError(
+    409,
+    `a request with Idempotency-Key "${key}" is still being handled: retry it shortly`,
+  );
 }

@@ -3,13 +3,9 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { RouteHandler } from "../app.js";
 import { deployActionOf } from "../thread/next-step.js";
 import type { Log } from "../log.js";
-import {
-  APPROVE_ACTION_ID,
-  REJECT_ACTION_ID,
-  REJECT_CALLBACK_ID,
-  rejectModal,
-  statusBlocks,
-} from "../slack/blocks.js";
+import { APPROVE_ACTION_ID, REJECT_ACTION_ID } from "../slack/approval-card.js";
+import { REJECT_CALLBACK_ID, rejectModal } from "../slack/reject-modal.js";
+import { statusBlocks } from "../slack/progress.js";
 import type { SlackPort } from "../slack/client.js";
 import {
   parseEventEnvelope,
@@ -22,6 +18,7 @@ import type { Store } from "../store/store.js";
 import { UNFINISHED_STATUSES } from "../thread/events.js";
 import { approvalClosed, deriveState } from "../thread/state.js";
 import { HttpError, mediaType, pathOf, readBody, sendEmpty, sendJson } from "./body.js";
+import { clip, short } from "../thread/text.js";
 
 /**
  * Slack's three endpoints. Each verifies the signature on the raw body before parsing
@@ -165,11 +162,11 @@ async function interaction(deps: SlackRouteDeps, raw: Buffer, body: string, res:
       }
       return sendEmpty(res);
     }
-    throw new HttpError(400, `unknown Slack action "${payload.actionId.slice(0, 60)}"`);
+    throw new HttpError(400, `unknown Slack action "${clip(payload.actionId, 60)}"`);
   }
   if (payload.type === "view_submission") {
     if (payload.callbackId !== REJECT_CALLBACK_ID) {
-      throw new HttpError(400, `unknown Slack view "${payload.callbackId.slice(0, 60)}"`);
+      throw new HttpError(400, `unknown Slack view "${clip(payload.callbackId, 60)}"`);
     }
     const reason = payload.values["reason"]?.["reason"]?.value?.trim() ?? "";
     if (!reason) {
@@ -186,7 +183,7 @@ async function interaction(deps: SlackRouteDeps, raw: Buffer, body: string, res:
         payload: {
           approval_id: payload.privateMetadata,
           user: payload.user,
-          reason: reason.slice(0, 2_000),
+          reason: clip(reason, 2_000),
           clicked_at: deps.clock().toISOString(),
         },
       },
@@ -210,5 +207,5 @@ async function approvalSummary(store: Store, approvalId: string, now: Date): Pro
   const pending = deriveState(thread.events).pendingApproval;
   const action = pending ? deployActionOf(pending.data.step) : null;
   if (!action) return "This approval is no longer pending.";
-  return `Reject the ${action.kind} of ${action.component} ${action.sha.slice(0, 7)} to ${action.environment} in ${thread.repo}?`;
+  return `Reject the ${action.kind} of ${action.component} ${short(action.sha)} to ${action.environment} in ${thread.repo}?`;
 }

@@ -2,6 +2,7 @@ import type { SlackPort } from "../slack/client.js";
 import type { InboxEntry, InboxSource, Store } from "../store/store.js";
 import type { ThreadEvent } from "../thread/events.js";
 import type { ExternalService, Metrics } from "./metrics.js";
+import { clip } from "../thread/text.js";
 
 /**
  * Metrics observed at the edges, without the worker or the loop knowing: a store decorator reads
@@ -10,6 +11,14 @@ import type { ExternalService, Metrics } from "./metrics.js";
  */
 
 const seconds = (from: string, to: string) => Math.max(0, (Date.parse(to) - Date.parse(from)) / 1_000);
+
+/** The policy's verdict each of these events records. */
+const POLICY_VERDICT_OF: Partial<Record<ThreadEvent["type"], string>> = {
+  policy_refused: "refused",
+  step_deferred: "deferred",
+  approval_requested: "approval_required",
+  deploy_authorized: "authorized",
+};
 
 /** Counts and times what one batch of appended events says. `earlier` is the thread before it. */
 export function observeEvents(
@@ -21,6 +30,8 @@ export function observeEvents(
   const before = () => (history ??= earlier());
   const pending: Promise<void>[] = [];
   for (const event of events) {
+    const verdict = POLICY_VERDICT_OF[event.type];
+    if (verdict) metrics.policyVerdicts.inc({ verdict });
     switch (event.type) {
       case "decision":
       case "decision_error": {
@@ -34,18 +45,6 @@ export function observeEvents(
           metrics.decisionTokens.observe({ decider, model, direction: "out" }, event.data.tokens_out);
         break;
       }
-      case "policy_refused":
-        metrics.policyVerdicts.inc({ verdict: "refused" });
-        break;
-      case "step_deferred":
-        metrics.policyVerdicts.inc({ verdict: "deferred" });
-        break;
-      case "approval_requested":
-        metrics.policyVerdicts.inc({ verdict: "approval_required" });
-        break;
-      case "deploy_authorized":
-        metrics.policyVerdicts.inc({ verdict: "authorized" });
-        break;
       case "approval_granted":
       case "approval_rejected":
       case "approval_expired": {
@@ -167,7 +166,7 @@ export function errorStatus(error: unknown): string {
   if (typeof error === "object" && error !== null) {
     const { status, code } = error as { status?: unknown; code?: unknown };
     if (typeof status === "number") return String(status);
-    if (typeof code === "string" && code.length > 0) return code.slice(0, 40);
+    if (typeof code === "string" && code.length > 0) return clip(code, 40);
   }
   return "network";
 }

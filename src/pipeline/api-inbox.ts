@@ -2,11 +2,11 @@ import { z } from "zod";
 import { append, withAppended } from "../agent/append.js";
 import { advanceThread } from "../agent/runner.js";
 import type { LoopDeps } from "../agent/loop-deps.js";
-import { repoRefOf } from "../github/repository.js";
 import { AppendConflictError } from "../store/store.js";
 import { newEvent, type NewEvent, type ThreadEvent } from "../thread/events.js";
 import { deriveState } from "../thread/state.js";
 import { startRequestThread } from "./requests.js";
+import { clip, repoRefOf } from "../thread/text.js";
 
 /** What the worker does with REST API requests: launch a thread from words, pause, resume, cancel, answer. */
 
@@ -77,11 +77,11 @@ async function failLaunch(
       id: launch.thread_id,
       repo: launch.repo,
       installationId,
-      title: `${launch.repo}: ${launch.text}`.slice(0, 200),
+      title: clip(`${launch.repo}: ${launch.text}`, 200),
     },
     [
       newEvent("chat_request", {
-        text: launch.text.slice(0, 2_000),
+        text: clip(launch.text, 2_000),
         slack_user: null,
         channel: null,
         ts: null,
@@ -91,7 +91,7 @@ async function failLaunch(
         owner,
         repo,
       }),
-      newEvent("failed", { reason: problem.slice(0, 1_000) }),
+      newEvent("failed", { reason: clip(problem, 1_000) }),
     ],
     deps.clock(),
   );
@@ -137,7 +137,7 @@ export async function controlThread(
     } else if (control.action === "cancel") {
       event = newEvent("cancelled", { by, reason: control.reason });
     } else if (control.action === "answer" && state.pendingQuestion && control.answer) {
-      event = newEvent("human_answered", { answer: control.answer.slice(0, 2_000), slack_user: null });
+      event = newEvent("human_answered", { answer: clip(control.answer, 2_000), slack_user: null });
     }
     if (!event) return `skipped: ${control.action} does not apply to a ${state.status} thread`;
     let appended: ThreadEvent[];

@@ -3,24 +3,20 @@ import { deployActionOf } from "../thread/next-step.js";
 import { append, withAppended } from "../agent/append.js";
 import { advanceThread } from "../agent/runner.js";
 import type { LoopDeps } from "../agent/loop-deps.js";
-import { environmentIndex, slackUserOfLogin, type RepoConfig } from "../config/repo-config.js";
-import type { Octokit } from "../github/repository.js";
+import { approverVerdict, type Decider } from "../agent/approvers.js";
+import { membershipsOf } from "./approval-memberships.js";
+import { environmentIndex } from "../config/repo-config.js";
 import { AppendConflictError } from "../store/store.js";
 import { eventsOf, lastOf, newEvent, type Thread, type ThreadEvent } from "../thread/events.js";
 import { approvalClosed, configOf, deriveState } from "../thread/state.js";
+import { clip } from "../thread/text.js";
 
 /**
- * One approver policy for every channel (Slack, a `/deploybot` PR comment, the REST API, the
- * dashboard): who may decide, judged as of the moment the decision was given; the first valid
- * decision wins and is recorded with who decided and through which channel. The channels differ
- * only in how a person is named and how a refusal is told.
+ * Approvals decided on any channel (Slack, a `/deploybot` PR comment, the REST API, the
+ * dashboard), judged by the one approver policy (agent/approvers.ts) as of the moment the decision
+ * was given; the first valid decision wins and is recorded with who decided and through which
+ * channel. The channels differ only in how a person is named and how a refusal is told.
  */
-
-/** Who gives a decision, as their channel names them. */
-export type Decider =
-  | { channel: "slack"; slackUser: string }
-  | { channel: "github"; login: string }
-  | { channel: "api" | "dashboard"; client: string };
 
 /**
  * An approve or reject through the REST API or a dashboard button, as queued in the inbox (kind
@@ -37,152 +33,6 @@ export const ApiDecision = z.object({
 export type ApiDecision = z.infer<typeof ApiDecision>;
 
 export const API_DECISION_KIND = "api.decision";
-
-export type ApproverVerdict = { ok: true } | { ok: false; reason: string };
-
-/** What the channel-agnostic verdict needs resolved beforehand (group and team memberships). */
-export interface Memberships {
-  /** Members of the environment's Slack user groups, by group id. */
-  slackGroups: ReadonlyMap<string, readonly string[]>;
-  /** The `org/team` slugs of `github_approvers` the deciding GitHub user is an active member of. */
-  githubTeams: ReadonlySet<string>;
-}
-
-const NO_MEMBERSHIPS: Memberships = { slackGroups: new Map(), githubTeams: new Set() };
-
-function isAuthor(config: RepoConfig, decider: Decider, prAuthor: string | null): boolean {
-  if (!prAuthor) return false;
-  switch (decider.channel) {
-    case "slack": {
-      const mapped = slackUserOfLogin(config, prAuthor);
-      return mapped !== null && mapped === decider.slackUser;
-    }
-    case "github":
-      return decider.login.toLowerCase() === prAuthor.toLowerCase();
-    default:
-      return false; // an API token names a client, not a person
-  }
-}
-
-function isListed(
-  env: RepoConfig["environments"][number],
-  decider: Decider,
-  memberships: Memberships,
-): boolean {
-  switch (decider.channel) {
-    case "slack":
-      return (
-        env.approvers.includes(decider.slackUser) ||
-        env.approvers.some(
-          (id) => id.startsWith("S") && (memberships.slackGroups.get(id) ?? []).includes(decider.slackUser),
-        )
-      );
-    case "github": {
-      const login = decider.login.toLowerCase();
-      return env.github_approvers.some((entry) =>
-        entry.includes("/")
-          ? memberships.githubTeams.has(entry.toLowerCase())
-          : entry.toLowerCase() === login,
-      );
-    }
-    default:
-      return env.approvers.includes(`api:${decider.client}`);
-  }
-}
-
-/** The environment's approvers, named the way the decider's channel shows them. */
-export function approverList(env: RepoConfig["environments"][number], channel: Decider["channel"]): string {
-  const slack = env.approvers.filter((id) => !id.startsWith("api:"));
-  const api = env.approvers.filter((id) => id.startsWith("api:"));
-  const named = [
-    ...slack.map((id) =>
-      channel === "slack" ? (id.startsWith("S") ? `<!subteam^${id}>` : `<@${id}>`) : `${id} (Slack)`,
-    ),
-    ...env.github_approvers.map((entry) => (channel === "github" ? `@${entry}` : `${entry} (GitHub)`)),
-    ...api,
-  ];
-  return named.length > 0 ? named.join(", ") : "nobody is listed";
-}
-
-/**
- * Whether this decider may approve or reject a step to `environment`: listed (directly or through a
- * Slack user group or GitHub team), and never the PR's author approving its deploy to the last
- * (production) environment; the author may always reject. Pure: memberships are resolved before.
- */
-export function approverVerdict(input: {
-  config: RepoConfig;
-  environment: string;
-  decider: Decider;
-  decision: "approve" | "reject";
-  /** The GitHub login of the PR's author, when the thread deploys a pull request. */
-  prAuthor: string | null;
-  memberships?: Memberships;
-}): ApproverVerdict {
-  const { config, environment, decider } = input;
-  const index = environmentIndex(config, environment);
-  const env = config.environments[index];
-  if (!env) return { ok: false, reason: `${environment} is not an environment of this repository` };
-  const author = isAuthor(config, decider, input.prAuthor);
-  if (input.decision === "reject" && author) return { ok: true };
-  if (!isListed(env, decider, input.memberships ?? NO_MEMBERSHIPS)) {
-    return {
-      ok: false,
-      reason: `only the approvers of ${environment} may ${input.decision} this (${approverList(env, decider.channel)})`,
-    };
-  }
-  if (input.decision === "approve" && author && index === config.environments.length - 1) {
-    return {
-      ok: false,
-      reason: `you authored this pull request: someone else must approve its ${environment} deploy`,
-    };
-  }
-  return { ok: true };
-}
-
-export { approverReachable, unreachableApproval } from "../agent/approvers.js";
-
-/** Whether `login` is an active member of the team `org/slug` (GET /orgs/{org}/teams/{slug}/memberships/{login}). */
-export async function isTeamMember(octokit: Octokit, team: string, login: string): Promise<boolean> {
-  const [org, slug] = team.split("/") as [string, string];
-  try {
-    const { data } = await octokit.rest.teams.getMembershipForUserInOrg({
-      org,
-      team_slug: slug,
-      username: login,
-    });
-    return data.state === "active";
-  } catch (error) {
-    if (typeof error === "object" && error !== null && "status" in error && error.status === 404)
-      return false;
-    throw error;
-  }
-}
-
-async function membershipsOf(
-  deps: LoopDeps,
-  thread: Thread,
-  env: RepoConfig["environments"][number],
-  decider: Decider,
-): Promise<Memberships> {
-  const slackGroups = new Map<string, string[]>();
-  const githubTeams = new Set<string>();
-  if (decider.channel === "slack") {
-    for (const group of env.approvers.filter((id) => id.startsWith("S"))) {
-      if (!deps.slack) throw new Error("a Slack decision arrived but SLACK_BOT_TOKEN is not set");
-      slackGroups.set(group, await deps.slack.userGroupMembers(group));
-    }
-  }
-  if (decider.channel === "github") {
-    const teams = env.github_approvers.filter((entry) => entry.includes("/"));
-    if (teams.length > 0) {
-      const octokit = await deps.octokitFor(thread.installationId);
-      for (const team of teams) {
-        if (await isTeamMember(octokit, team, decider.login)) githubTeams.add(team.toLowerCase());
-      }
-    }
-  }
-  return { slackGroups, githubTeams };
-}
 
 /** The GitHub login of the author of the pull request the thread deploys, when there is one. */
 export function prAuthorOf(thread: Thread): string | null {
@@ -287,7 +137,7 @@ export async function decideApproval(deps: LoopDeps, input: DecisionInput): Prom
         ? newEvent("approval_granted", decided)
         : newEvent("approval_rejected", {
             ...decided,
-            reason: (input.reason ?? "").slice(0, 2_000) || "(no reason given)",
+            reason: clip(input.reason ?? "", 2_000) || "(no reason given)",
           });
     let appended: ThreadEvent[];
     try {

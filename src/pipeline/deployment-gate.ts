@@ -1,10 +1,11 @@
 import type { LoopDeps } from "../agent/loop-deps.js";
 import { judge, lockKeyOf, type PolicyFacts } from "../agent/policy.js";
 import type { RepoConfig } from "../config/repo-config.js";
-import { loadRepoConfig, repoRefOf, type Octokit } from "../github/repository.js";
+import { loadRepoConfig, type Octokit } from "../github/repository.js";
 import { runIdOfCallback, type DeploymentProtectionRuleRequested } from "../github/webhooks.js";
 import { deriveState } from "../thread/state.js";
 import { stepOfRun } from "./adopt-deployment.js";
+import { clip, repoRefOf, short } from "../thread/text.js";
 
 /**
  * deploybot as an environment's custom deployment protection rule (`deployments: actions`): GitHub
@@ -57,7 +58,7 @@ export function judgeManualRun(
     case "allow":
       return {
         state: "approved",
-        comment: `deploybot's policy allows ${run.component} ${run.sha.slice(0, 7)} in ${environment}.`,
+        comment: `deploybot's policy allows ${run.component} ${short(run.sha)} in ${environment}.`,
       };
     case "needs_approval":
       return {
@@ -149,7 +150,7 @@ export async function judgeRun(
   }
   return {
     state: "approved",
-    comment: `deploybot authorised this ${authorized.data.kind} of ${authorized.data.component} ${authorized.data.sha.slice(0, 7)} to ${environment} (thread ${step.threadId}).`,
+    comment: `deploybot authorised this ${authorized.data.kind} of ${authorized.data.component} ${short(authorized.data.sha)} to ${environment} (thread ${step.threadId}).`,
   };
 }
 
@@ -175,7 +176,7 @@ export async function reviewDeploymentGate(
       run_id: runId,
       environment_name: payload.environment,
       state: verdict.state,
-      comment: verdict.comment.slice(0, 1_000),
+      comment: clip(verdict.comment, 1_000),
     });
   } catch (error) {
     // Reviewed already (a redelivery after the answer was lost): GitHub refuses a second review.

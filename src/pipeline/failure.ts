@@ -1,4 +1,5 @@
 import type { Octokit, RepoRef } from "../github/repository.js";
+import { clip, truncate } from "../thread/text.js";
 
 /**
  * A failed deploy, compacted for the model and for humans: the failing job and step, and the few
@@ -31,9 +32,7 @@ export function relevantLogLines(log: string): string[] {
     .filter((line) => line.length > 0 && !NOISE.some((noise) => noise.test(line)));
   const signals = lines.filter((line) => SIGNAL.test(line));
   const chosen = (signals.length > 0 ? signals : lines).slice(-MAX_LINES);
-  return [...new Set(chosen)].map((line) =>
-    line.length > MAX_LINE ? `${line.slice(0, MAX_LINE - 1)}…` : line,
-  );
+  return [...new Set(chosen)].map((line) => truncate(line, MAX_LINE, "…"));
 }
 
 export function runIdFromUrl(url: string | null | undefined): number | null {
@@ -63,5 +62,5 @@ export async function compactFailure(octokit: Octokit, ref: RepoRef, runId: numb
     lines = [];
   }
   const where = `job "${job.name}"${step ? `, step "${step.name}"` : ""} ${job.conclusion ?? "failed"}`;
-  return [where, ...lines].join("\n").slice(0, 1_000);
+  return clip([where, ...lines].join("\n"), 1_000);
 }

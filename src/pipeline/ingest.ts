@@ -9,13 +9,13 @@ import {
   listChangedFiles,
   loadRepoConfig,
   type Octokit,
-  type RepoRef,
 } from "../github/repository.js";
 import type { PullRequestClosed } from "../github/webhooks.js";
 import { newEvent, type EventDataOf, type NewEvent } from "../thread/events.js";
 import type { RepoConfig } from "../config/repo-config.js";
 import type { Store } from "../store/store.js";
 import { classifyChanges } from "./classify.js";
+import { clip, type RepoRef, repoRefOf, truncate } from "../thread/text.js";
 
 /**
  * The deterministic start of a deploy: a merged pull request becomes a thread whose first events
@@ -27,10 +27,6 @@ export function threadIdForMerge(repo: string, number: number, mergeSha: string)
   return `th_${createHash("sha256").update(`${repo}#${number}@${mergeSha}`).digest("hex").slice(0, 20)}`;
 }
 
-function bounded(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max - 7)}…[cut]` : text;
-}
-
 export type IngestOutcome =
   { kind: "skipped"; reason: string } | { kind: "thread"; threadId: string; created: boolean };
 
@@ -40,7 +36,7 @@ export async function ingestMerge(deps: LoopDeps, payload: PullRequestClosed): P
   if (!pr.merged || !pr.merge_commit_sha)
     return { kind: "skipped", reason: `${repoName}#${pr.number} closed without merging` };
 
-  const ref: RepoRef = { owner: payload.repository.owner.login, repo: payload.repository.name };
+  const ref: RepoRef = repoRefOf(repoName);
   const threadId = threadIdForMerge(repoName, pr.number, pr.merge_commit_sha);
   await deps.own?.(threadId);
   if (await deps.store.getThreadSummary(threadId)) {
@@ -58,8 +54,8 @@ export async function ingestMerge(deps: LoopDeps, payload: PullRequestClosed): P
     owner: ref.owner,
     repo: ref.repo,
     number: pr.number,
-    title: bounded(pr.title, 300),
-    body: bounded(pr.body ?? "", 2_000),
+    title: truncate(pr.title, 300),
+    body: truncate(pr.body ?? "", 2_000),
     author: pr.user?.login ?? "ghost",
     merge_sha: pr.merge_commit_sha,
     base_ref: pr.base.ref,
@@ -69,7 +65,7 @@ export async function ingestMerge(deps: LoopDeps, payload: PullRequestClosed): P
     id: threadId,
     repo: repoName,
     installationId: payload.installation.id,
-    title: bounded(`${repoName}#${pr.number} ${pr.title}`, 200),
+    title: truncate(`${repoName}#${pr.number} ${pr.title}`, 200),
   };
 
   if (loaded.kind === "invalid") {
@@ -83,7 +79,7 @@ export async function ingestMerge(deps: LoopDeps, payload: PullRequestClosed): P
         merged,
         newEvent("config_invalid", { file: loaded.file, problems: loaded.problems }),
         newEvent("failed", {
-          reason: `${loaded.file} is invalid: ${loaded.problems.join("; ")}`.slice(0, 1_000),
+          reason: clip(`${loaded.file} is invalid: ${loaded.problems.join("; ")}`, 1_000),
         }),
       ],
       deps.clock(),

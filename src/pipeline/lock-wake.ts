@@ -11,6 +11,7 @@ import {
   type SupersedeThread,
   type WakeThread,
 } from "./internal-entries.js";
+import { short } from "../thread/text.js";
 
 /**
  * What happens when a deploy lock frees: the threads deferred on it are read (not touched), queued
@@ -45,7 +46,7 @@ export async function handleLockReleased(
     const payload: SupersedeThread = {
       thread_id: older.threadId,
       lock_key: released.lock_key,
-      message: `Superseded by #${newer.number} (${newer.mergeSha.slice(0, 7)}), merged later: it deploys ${newer.components.join(", ")} with these changes included, so deploying #${older.number} first would ship stale code.`,
+      message: `Superseded by #${newer.number} (${short(newer.mergeSha)}), merged later: it deploys ${newer.components.join(", ")} with these changes included, so deploying #${older.number} first would ship stale code.`,
     };
     await deps.store.enqueue(
       {

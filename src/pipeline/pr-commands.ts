@@ -3,7 +3,7 @@ import { advanceThread } from "../agent/runner.js";
 import type { LoopDeps } from "../agent/loop-deps.js";
 import { COMMAND_USAGE, parsePrCommand, requestText, type PrCommand } from "../github/comment-command.js";
 import { findByMarker } from "../github/pr-comments.js";
-import { repoRefOf, type Octokit, type RepoRef } from "../github/repository.js";
+import { type Octokit } from "../github/repository.js";
 import type { IssueCommentCreated } from "../github/webhooks.js";
 import { NO_BLIND_RETRY } from "../github/deployments.js";
 import type { Thread } from "../thread/events.js";
@@ -13,6 +13,7 @@ import { decideApproval } from "./approvals.js";
 import { threadIdForMerge } from "./ingest.js";
 import { prThreadRef } from "./pr-threads.js";
 import { startRequestThread } from "./requests.js";
+import { clip, type RepoRef, repoRefOf } from "../thread/text.js";
 
 /**
  * `/deploybot` commands in pull request comments. Only people with write permission on the
@@ -92,7 +93,7 @@ async function act(
       } else await advanceThread(deps, threadId);
       await deps.store.setRef(prThreadRef(repo, number), threadId, deps.clock());
       const thread = await deps.store.getThread(threadId);
-      return `Started thread \`${threadId}\` for "${requestText(command).slice(0, 200)}". ${thread ? statusText(thread) : ""}`.trim();
+      return `Started thread \`${threadId}\` for "${clip(requestText(command), 200)}". ${thread ? statusText(thread) : ""}`.trim();
     }
     default:
       break;
@@ -208,13 +209,10 @@ export async function handlePrComment(deps: LoopDeps, payload: IssueCommentCreat
         content: "eyes",
       });
       answer = await act(deps, payload, octokit, command, user.login);
-      deps.log.info(
-        { repo, user: user.login },
-        `PR comment command ${command.kind}: ${answer.slice(0, 200)}`,
-      );
+      deps.log.info({ repo, user: user.login }, `PR comment command ${command.kind}: ${clip(answer, 200)}`);
     }
-    await deps.store.setRef(doneKey, answer.slice(0, 4_000), deps.clock());
+    await deps.store.setRef(doneKey, clip(answer, 4_000), deps.clock());
   }
   await reply(deps, octokit, payload, user.login, answer);
-  return `${command.kind} from ${user.login}: ${answer.slice(0, 200)}`;
+  return `${command.kind} from ${user.login}: ${clip(answer, 200)}`;
 }

@@ -2,10 +2,11 @@ import { advanceThread } from "../agent/runner.js";
 import type { LoopDeps } from "../agent/loop-deps.js";
 import { REPO_CONFIG_PATH } from "../config/repo-config.js";
 import { pullRequestOfCommit } from "../github/installations.js";
-import { ciState, loadRepoConfig, repoRefOf, type Octokit, type RepoRef } from "../github/repository.js";
+import { ciState, loadRepoConfig, type Octokit } from "../github/repository.js";
 import { newEvent, type EventDataOf } from "../thread/events.js";
 import { deployedVersions } from "./ingest.js";
 import { prThreadRef } from "./pr-threads.js";
+import { clip, type RepoRef, repoRefOf } from "../thread/text.js";
 
 /**
  * A request in words (from Slack or the REST API) becomes a thread: its first event is the request,
@@ -37,13 +38,13 @@ export async function startRequestThread(
       problem:
         loaded.kind === "missing"
           ? `${input.repo} has no ${REPO_CONFIG_PATH}.`
-          : `${loaded.file} is invalid: ${loaded.problems.join("; ").slice(0, 1_000)}`,
+          : `${loaded.file} is invalid: ${clip(loaded.problems.join("; "), 1_000)}`,
     };
   }
   const { data: branch } = await octokit.rest.repos.getBranch({ ...ref, branch: loaded.config.branch });
   const head = branch.commit.sha;
   const request = newEvent("chat_request", {
-    text: input.text.slice(0, 2_000),
+    text: clip(input.text, 2_000),
     slack_user: input.origin.slackUser,
     channel: input.origin.channel,
     ts: input.origin.ts,
@@ -60,7 +61,7 @@ export async function startRequestThread(
       id: input.threadId,
       repo: input.repo,
       installationId: input.installationId,
-      title: `${input.repo}: ${input.text}`.slice(0, 200),
+      title: clip(`${input.repo}: ${input.text}`, 200),
     },
     [
       request,

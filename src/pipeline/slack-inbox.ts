@@ -3,12 +3,13 @@ import { z } from "zod";
 import { append, withAppended } from "../agent/append.js";
 import { advanceThread } from "../agent/runner.js";
 import type { LoopDeps } from "../agent/loop-deps.js";
-import { refusedClick } from "../slack/blocks.js";
+import { refusedClick } from "../slack/progress.js";
 import type { SlackPort } from "../slack/client.js";
 import { newEvent, type EventOf, type Thread } from "../thread/events.js";
 import { deriveState } from "../thread/state.js";
 import { decideApproval as decideOnAnyChannel } from "./approvals.js";
 import { startRequestThread } from "./requests.js";
+import { clip } from "../thread/text.js";
 
 /**
  * What the worker does with Slack's requests: approval clicks and rejections (checked against the
@@ -109,7 +110,7 @@ export async function handleSlackEvent(deps: LoopDeps, event: z.infer<typeof Sla
     const thread = threadId ? await deps.store.getThread(threadId) : null;
     if (thread && deriveState(thread.events).pendingQuestion) {
       const appended = await append(deps, thread, [
-        newEvent("human_answered", { answer: text.slice(0, 2_000) || "(empty)", slack_user: event.user }),
+        newEvent("human_answered", { answer: clip(text, 2_000) || "(empty)", slack_user: event.user }),
       ]);
       await advanceThread(deps, thread.id, withAppended(thread, appended));
       return `answer for thread ${thread.id}`;
@@ -137,7 +138,7 @@ export async function handleSlashRequest(
   if (!ts) {
     const root = await requireSlack(deps).postMessage({
       channel: request.channel,
-      text: `<@${request.user}> asked: ${request.text.replace(/[<>&]/g, "").slice(0, 1_000)}`,
+      text: `<@${request.user}> asked: ${clip(request.text.replace(/[<>&]/g, ""), 1_000)}`,
     });
     ts = root.ts;
     await deps.store.setRef(key, ts, deps.clock());

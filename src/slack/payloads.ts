@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { clip } from "../thread/text.js";
 
 /**
  * What Slack sends, parsed at the boundary. Call these only after `verifySlackRequest` accepted the
@@ -240,7 +241,7 @@ export function parseEventEnvelope(rawBody: string): SlackEventEnvelope {
   }
   if (type !== "event_callback") {
     throw new SlackPayloadError(
-      `Slack event envelope type ${JSON.stringify(type.slice(0, 50))} is not supported`,
+      `Slack event envelope type ${JSON.stringify(clip(type, 50))} is not supported`,
     );
   }
 

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { clip } from "./text.js";
 
 /**
  * The next step, as the decider answers it. Component names come from the repository's
@@ -171,7 +172,7 @@ export function parseNextStep(
     const allowed = [...known.components.map((c) => `deploy_${c}`), "rollback", "ask_human", "done_for_now"];
     return {
       ok: false,
-      error: `unknown intent ${JSON.stringify(intent ?? null).slice(0, 60)}; expected one of ${allowed.join(", ")}`,
+      error: `unknown intent ${clip(JSON.stringify(intent ?? null), 60)}; expected one of ${allowed.join(", ")}`,
     };
   }
   const result = schema.safeParse(raw);
@@ -187,13 +188,13 @@ export function parseNextStep(
     if (!known.components.includes(action.component)) {
       return {
         ok: false,
-        error: `unknown component "${action.component.slice(0, 40)}"; known: ${known.components.join(", ")}`,
+        error: `unknown component "${clip(action.component, 40)}"; known: ${known.components.join(", ")}`,
       };
     }
     if (!known.environments.includes(action.environment)) {
       return {
         ok: false,
-        error: `unknown environment "${action.environment.slice(0, 40)}"; known: ${known.environments.join(", ")}`,
+        error: `unknown environment "${clip(action.environment, 40)}"; known: ${known.environments.join(", ")}`,
       };
     }
   }

@@ -1,6 +1,7 @@
 import type { NextStep } from "./next-step.js";
 import type { DeploymentRecord } from "../store/store.js";
 import { deciderLabel, eventsOf, lastOf, type ThreadEvent } from "./events.js";
+import { clip } from "./text.js";
 
 /**
  * What runs where, read from a thread's events (pure): the versions fetched when the thread started,
@@ -210,6 +211,6 @@ export function resolveCommit(
   }
   return {
     ok: false,
-    error: `commit "${value.slice(0, 45)}" is neither a 40-hex SHA, a commit of this thread, nor a label (merge, tip, previous)`,
+    error: `commit "${clip(value, 45)}" is neither a 40-hex SHA, a commit of this thread, nor a label (merge, tip, previous)`,
   };
 }

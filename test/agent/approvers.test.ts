@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { uncheckedAuthor } from "../../src/agent/approvers.js";
-import { approverVerdict } from "../../src/pipeline/approvals.js";
+import { approverVerdict, uncheckedAuthor } from "../../src/agent/approvers.js";
 import { parseRepoConfig, slackUserOfLogin } from "../../src/config/repo-config.js";
 import { CONFIG_YAML } from "../helpers/github-mocks.js";
 

@@ -4,14 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import nock from "nock";
 import { describe, expect, it } from "vitest";
-import {
-  checkDatabase,
-  checkGitHubApp,
-  checkModel,
-  checkSettings,
-  checkSlack,
-  runDoctor,
-} from "../../src/cli/doctor.js";
+import { checkDatabase, checkModel, checkSlack } from "../../src/cli/doctor-services.js";
+import { checkGitHubApp } from "../../src/cli/doctor-github.js";
+import { checkSettings, runDoctor } from "../../src/cli/doctor.js";
 import { parseSettings } from "../../src/config/env.js";
 
 const { privateKey, publicKey } = generateKeyPairSync("rsa", {

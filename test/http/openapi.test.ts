@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { z } from "zod";
-import { API_OPERATIONS, MAX_API_BODY_BYTES, openApiDocument } from "../../src/http/api-schemas.js";
+import { API_OPERATIONS } from "../../src/http/api-operations.js";
+import { MAX_API_BODY_BYTES } from "../../src/http/api-schemas.js";
+import { openApiDocument } from "../../src/http/openapi.js";
 import { newEvent } from "../../src/thread/events.js";
 import { API_TOKEN, startAppServer, type AppServer } from "../helpers/app-server.js";
 import { httpRequest } from "../helpers/http.js";

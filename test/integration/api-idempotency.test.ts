@@ -1,4 +1,4 @@
-import { openApiDocument } from "../../src/http/api-schemas.js";
+import { openApiDocument } from "../../src/http/openapi.js";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { threadIdForMerge } from "../../src/pipeline/ingest.js";
-import { renderContext } from "../../src/thread/render.js";
+import { renderContext } from "../../src/agent/context.js";
 import { configOf } from "../../src/thread/state.js";
 import { MERGE_SHA, mergedPullRequest, OWNER, REPO } from "../helpers/fixtures.js";
 import {

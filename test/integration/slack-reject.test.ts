@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { Decider, DecisionResult } from "../../src/agent/decide.js";
 import { createRulesDecider } from "../../src/agent/rules-decider.js";
 import type { ThreadEvent } from "../../src/thread/events.js";
-import { renderContext } from "../../src/thread/render.js";
+import { renderContext } from "../../src/agent/context.js";
 import { CONFIG_YAML } from "../helpers/github-mocks.js";
 import {
   clickBody,

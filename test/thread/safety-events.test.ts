@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { newEvent, validateNewEvent } from "../../src/thread/events.js";
 import { manualLockWaitKey, windowWaitKey } from "../../src/thread/hold-keys.js";
-import { renderContext, renderMarkdown } from "../../src/thread/render.js";
+import { renderContext } from "../../src/agent/context.js";
+import { renderMarkdown } from "../../src/http/thread-markdown.js";
 import { deriveState } from "../../src/thread/state.js";
 import {
   deployStep,

@@ -1,32 +1,13 @@
-import { deployActionOf, type NextStep } from "./next-step.js";
-import { deciderLabel, type EventOf, type Thread, type ThreadEvent } from "./events.js";
-import { deriveState } from "./state.js";
-import { oneLine, short, truncate } from "./text.js";
+import { mdText, SAFE_URL } from "../github/markdown.js";
+import { deciderLabel, type EventOf, type Thread, type ThreadEvent } from "../thread/events.js";
+import { deployActionOf, type NextStep } from "../thread/next-step.js";
+import { deriveState } from "../thread/state.js";
+import { short, truncate } from "../thread/text.js";
 
 /**
- * Renders a thread from its events as a short markdown summary for people (the model's context is
- * in context.ts). Raw payloads never appear; text from outside is bounded and made inert.
+ * A thread as a short markdown summary for people (`GET /api/v1/threads/{id}` in markdown). Raw
+ * payloads never appear; text from outside is bounded and made inert.
  */
-
-export { truncate } from "./text.js";
-export { allowedIntents, quoteUntrusted, renderContext } from "./context.js";
-
-/* ---------- markdown, for PR comments and Slack ---------- */
-
-/** Outside text in markdown: one line, bounded, unable to mention people or open links/markup. */
-/** Outside text made inert in markdown: one line, cut, no formatting, links, HTML or mentions. */
-export function mdText(text: string, max: number): string {
-  return truncate(
-    oneLine(text)
-      .replace(/[`*_~[\]|]/g, (c) => `\\${c}`)
-      .replace(/</g, "&lt;")
-      .replace(/>/g, "&gt;")
-      .replace(/@/g, "@\u200b"),
-    max,
-  );
-}
-
-export const SAFE_URL = /^https:\/\/[^\s()<>`]+$/;
 
 function mdStep(step: NextStep): string {
   const action = deployActionOf(step);
@@ -90,7 +71,7 @@ function markdownLine(event: ThreadEvent): string {
     case "chat_request":
       return `requested ${event.data.source === "pr_comment" ? "in a pull request comment" : event.data.slack_user ? "in Slack" : "through the API"}: ${mdText(event.data.text, 200)}`;
     case "branch_head":
-      return `tip of ${mdText(event.data.branch, 60)} is \`${event.data.sha.slice(0, 7)}\``;
+      return `tip of ${mdText(event.data.branch, 60)} is \`${short(event.data.sha)}\``;
     case "slack_posted":
       return `posted to Slack (${event.data.purpose})`;
     case "service_unavailable":

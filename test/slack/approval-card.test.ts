@@ -1,27 +1,18 @@
-import type { KnownBlock, SectionBlock } from "@slack/web-api";
 import { describe, expect, it } from "vitest";
 import {
   approvalCard,
-  cut,
   decidedCard,
-  deployFinished,
-  deployStarted,
-  escapeMrkdwn,
-  questionMessage,
-  refusedClick,
-  rejectModal,
   reminderText,
-  statusBlocks,
-  threadStarted,
   type ApprovalCardInput,
-  type SlackMessage,
-  type StatusThread,
-} from "../../src/slack/blocks.js";
-
-const SHA = "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678";
-const CURRENT = "0f1e2d3c4b5a69788796a5b4c3d2e1f0deadbeef";
-const EXPIRES = "2026-01-01T00:00:00.000Z";
-const EXPIRES_UNIX = 1_767_225_600;
+} from "../../src/slack/approval-card.js";
+import {
+  allText,
+  CURRENT,
+  expectWithinSlackLimits,
+  EXPIRES,
+  EXPIRES_UNIX,
+  SHA,
+} from "../helpers/slack-messages.js";
 
 function cardInput(overrides: Partial<ApprovalCardInput> = {}): ApprovalCardInput {
   return {
@@ -53,65 +44,6 @@ function cardInput(overrides: Partial<ApprovalCardInput> = {}): ApprovalCardInpu
     ...overrides,
   };
 }
-
-/** Every piece of text a message carries, with the limit Slack applies to it. */
-function texts(blocks: KnownBlock[]): { kind: string; text: string }[] {
-  const found: { kind: string; text: string }[] = [];
-  for (const block of blocks) {
-    if (block.type === "header") found.push({ kind: "header", text: block.text.text });
-    if (block.type === "section") {
-      if (block.text) found.push({ kind: "section", text: block.text.text });
-      for (const field of block.fields ?? []) found.push({ kind: "field", text: field.text });
-    }
-    if (block.type === "context") {
-      for (const element of block.elements)
-        if ("text" in element) found.push({ kind: "context", text: element.text });
-    }
-  }
-  return found;
-}
-
-function expectWithinSlackLimits(message: SlackMessage): void {
-  expect(message.blocks.length).toBeLessThanOrEqual(50);
-  const limits: Record<string, number> = { header: 150, section: 3000, field: 2000, context: 3000 };
-  for (const { kind, text } of texts(message.blocks)) {
-    expect(text.length, `${kind} text`).toBeLessThanOrEqual(limits[kind] ?? 0);
-    expect(text.length, `${kind} text`).toBeGreaterThan(0);
-  }
-  for (const block of message.blocks) {
-    if (block.type === "section") expect(block.fields?.length ?? 0).toBeLessThanOrEqual(10);
-    if (block.type === "actions") {
-      for (const element of block.elements) {
-        if (element.type === "button") expect(element.value?.length ?? 0).toBeLessThanOrEqual(2000);
-      }
-    }
-  }
-}
-
-function allText(message: SlackMessage): string {
-  return [message.text, ...texts(message.blocks).map((t) => t.text)].join("\n");
-}
-
-describe("escaping and cutting text", () => {
-  it("escapes the three characters Slack treats as markup", () => {
-    expect(escapeMrkdwn("a & <b> <!channel>")).toBe("a &amp; &lt;b&gt; &lt;!channel&gt;");
-  });
-
-  it("leaves text that fits untouched", () => {
-    expect(cut("short", 10)).toBe("short");
-  });
-
-  it("ends a cut text with a link to the rest when one is given", () => {
-    const result = cut("x".repeat(500), 100, "https://github.com/acme/shop/pull/42");
-    expect(result.length).toBeLessThanOrEqual(100);
-    expect(result.endsWith("… <https://github.com/acme/shop/pull/42|more>")).toBe(true);
-  });
-
-  it("never leaves half an escape or half a link behind", () => {
-    expect(cut(`${"a".repeat(8)}&amp;tail`, 11)).toBe(`${"a".repeat(8)}…`);
-    expect(cut(`abc <https://example.com/a/very/long/path|label> tail`, 20)).toBe("abc …");
-  });
-});
 
 describe("the approval card", () => {
   it("has exactly two buttons, with the contract's action ids and only the approval id as value", () => {
@@ -317,111 +249,5 @@ describe("the reminder", () => {
       `Reminder: this approval expires <!date^${EXPIRES_UNIX}^{date_short_pretty} {time}|${EXPIRES}>`,
     );
     expect(text).toContain("deploy of backend to production (acme/shop `a1b2c3d`)");
-  });
-});
-
-describe("the reject modal", () => {
-  it("matches the Slack interface contract exactly", () => {
-    expect(rejectModal("apr_01JD8Z6W3K", "Deploy backend `a1b2c3d` to production <!channel>")).toEqual({
-      type: "modal",
-      callback_id: "deploybot.reject",
-      private_metadata: "apr_01JD8Z6W3K",
-      title: { type: "plain_text", text: "Reject deploy" },
-      submit: { type: "plain_text", text: "Reject" },
-      close: { type: "plain_text", text: "Cancel" },
-      blocks: [
-        {
-          type: "section",
-          text: { type: "mrkdwn", text: "Deploy backend `a1b2c3d` to production &lt;!channel&gt;" },
-        },
-        {
-          type: "input",
-          block_id: "reason",
-          label: { type: "plain_text", text: "Why? deploybot re-plans with your reason" },
-          element: { type: "plain_text_input", action_id: "reason", multiline: true, max_length: 2000 },
-        },
-      ],
-    });
-  });
-
-  it("keeps a huge summary within the section limit", () => {
-    const view = rejectModal("apr_1", "S".repeat(10_000));
-    const summary = view.blocks[0] as SectionBlock;
-    expect(summary.text?.text.length).toBeLessThanOrEqual(3000);
-    expect(summary.text?.text.endsWith("…")).toBe(true);
-  });
-});
-
-describe("a question to a human", () => {
-  it("quotes the escaped question and says how to answer", () => {
-    const message = questionMessage(
-      "Deploy <!channel> on a Friday?",
-      "production is frozen",
-      "acme/shop #42",
-    );
-    const text = allText(message);
-    expect(text).toContain(">Deploy &lt;!channel&gt; on a Friday?");
-    expect(text).toContain("*Why:* production is frozen");
-    expect(text).toContain("acme/shop #42");
-    expect(text).toContain("Reply in this thread to answer.");
-    expect(message.text).toBe("deploybot asks: Deploy &lt;!channel&gt; on a Friday?");
-    expectWithinSlackLimits(questionMessage("Q".repeat(10_000), "R".repeat(10_000), "C".repeat(10_000)));
-  });
-});
-
-describe("progress lines", () => {
-  it("announce a thread with its pull request, components and request", () => {
-    const line = threadStarted(
-      "acme/shop",
-      { number: 42, title: "Fix <b>", url: "https://github.com/acme/shop/pull/42" },
-      ["backend", "frontend"],
-      "deploy it <!here>",
-    );
-    expect(line).toContain("<https://github.com/acme/shop/pull/42|#42 Fix &lt;b&gt;>");
-    expect(line).toContain("*acme/shop* (backend, frontend)");
-    expect(line).toContain(">deploy it &lt;!here&gt;");
-  });
-
-  it("link a deploy to its workflow run and say how it ended", () => {
-    expect(deployStarted("backend", "staging", SHA, "https://github.com/acme/shop/actions/runs/9")).toBe(
-      ":arrow_forward: Deploying backend `a1b2c3d` to staging (<https://github.com/acme/shop/actions/runs/9|workflow run>)",
-    );
-    const finished = deployFinished("backend", "staging", SHA, "failure", "exit code 1 <@U1>", null);
-    expect(finished).toContain(":x: backend `a1b2c3d` to staging: failure");
-    expect(finished).toContain(">exit code 1 &lt;@U1&gt;");
-  });
-
-  it("explain a refused click without letting the reason format itself", () => {
-    expect(refusedClick("You opened PR <#42>; someone else must approve.")).toBe(
-      ":no_entry_sign: You opened PR &lt;#42&gt;; someone else must approve.",
-    );
-  });
-});
-
-describe("the status answer", () => {
-  const thread = (i: number): StatusThread => ({
-    id: `thr_${i}`,
-    title: `acme/shop #${i}`,
-    status: "deploying",
-    waitingOn: i % 2 === 0 ? "approval" : null,
-    updatedAt: EXPIRES,
-  });
-
-  it("says nothing is running when nothing is", () => {
-    expect(statusBlocks([])).toEqual({
-      text: "No deploys running.",
-      blocks: [{ type: "section", text: { type: "mrkdwn", text: "No deploys running." } }],
-    });
-  });
-
-  it("lists at most 20 threads, then how many more", () => {
-    const message = statusBlocks(Array.from({ length: 27 }, (_, i) => thread(i)));
-    const text = allText(message);
-    expect(text).toContain("acme/shop #19");
-    expect(text).not.toContain("acme/shop #20");
-    expect(text).toContain("and 7 more");
-    expect(text).toContain("waiting on approval");
-    expect(message.blocks.filter((block) => block.type === "section")).toHaveLength(21);
-    expectWithinSlackLimits(message);
   });
 });

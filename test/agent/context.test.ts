@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { newEvent } from "../../src/thread/events.js";
-import { quoteUntrusted, renderContext, renderMarkdown, truncate } from "../../src/thread/render.js";
+import { renderContext } from "../../src/agent/context.js";
+import { quoteUntrusted } from "../../src/agent/context-quote.js";
 import {
   deployRun,
   deployStep,
@@ -22,20 +23,6 @@ function untrustedBody(context: string, source: string): string {
   const end = context.indexOf("</untrusted>", start);
   return context.slice(start + open.length, end);
 }
-
-describe("truncate", () => {
-  it("leaves short text alone and marks a cut within the bound", () => {
-    expect(truncate("short", 10)).toBe("short");
-    const cut = truncate("x".repeat(50), 20);
-    expect(cut).toHaveLength(20);
-    expect(cut.endsWith("…[cut]")).toBe(true);
-  });
-
-  it("never splits a surrogate pair", () => {
-    const cut = truncate(`${"a".repeat(13)}😀😀😀😀`, 20);
-    expect(cut).toBe(`${"a".repeat(13)}…[cut]`);
-  });
-});
 
 describe("quoteUntrusted", () => {
   it("keeps text on one line inside its tag", () => {
@@ -247,26 +234,5 @@ describe("the model's context", () => {
     expect(body.filter(Boolean)).toHaveLength(5);
     expect(body[1]).toContain("changed: backend (4 files");
     expect(context).not.toContain("dispatched");
-  });
-});
-
-describe("the markdown summary", () => {
-  it("has a title, the derived status and one bullet per event", () => {
-    const step = deployStep("backend", "production");
-    const thread = threadWith([
-      ...mergeStart(),
-      ...deployRun("backend", "staging"),
-      on.approvalRequested(step),
-    ]);
-    const markdown = renderMarkdown(thread);
-    expect(markdown.split("\n")[0]).toBe("### deploybot: acme/shop #7 (`0123456`)");
-    expect(markdown).toContain("**Status:** waiting for approval");
-    expect(markdown.split("\n").filter((line) => line.startsWith("- "))).toHaveLength(thread.events.length);
-  });
-
-  it("cannot mention people from untrusted text", () => {
-    const markdown = renderMarkdown(threadWith([on.prMerged({ title: "ping @acme/everyone <!channel>" })]));
-    expect(markdown).not.toContain("@acme");
-    expect(markdown).not.toContain("<!channel>");
   });
 });
