@@ -20,7 +20,6 @@ export interface SqlRunner {
 }
 
 export interface Dialect extends SqlRunner {
-  readonly name: "sqlite" | "postgres";
   /** Runs `fn` in one write transaction: committed when it resolves, rolled back when it throws. */
   transaction<T>(fn: (tx: SqlRunner) => Promise<T>): Promise<T>;
   /**
@@ -28,15 +27,20 @@ export interface Dialect extends SqlRunner {
    * array (`= ANY(?)`). An empty list matches nothing (or, negated, everything).
    */
   inList(column: string, values: readonly string[], negate?: boolean): { sql: string; params: SqlParam[] };
-  /** Appended to the SELECT that picks a row to claim: PostgreSQL skips rows other claimers hold. */
-  readonly skipLocked: string;
-  /** Appended to a SELECT that reads a row the transaction will update. */
-  readonly forUpdate: string;
-  /** The JSON literal `null` as a value of a JSON column. */
-  readonly jsonNull: string;
+  readonly sql: {
+    /** Appended to the SELECT that picks a row to claim: PostgreSQL skips rows other claimers hold. */
+    skipLocked: string;
+    /** Appended to a SELECT that reads a row the transaction will update. */
+    forUpdate: string;
+    /** The JSON literal `null` as a value of a JSON column. */
+    jsonNull: string;
+  };
   /** Serializes migrations: nothing on SQLite (the transaction already does), an advisory lock on PostgreSQL. */
   lockMigrations(tx: SqlRunner): Promise<void>;
-  /** The table that records applied migrations, created if missing. */
-  readonly migrationsTable: string;
   close(): Promise<void>;
+}
+
+/** Runs a statement that writes at most one row: true when it wrote one. */
+export async function wroteOne(db: SqlRunner, sql: string, params: readonly SqlParam[]): Promise<boolean> {
+  return (await db.query(sql, params)).changes === 1;
 }

@@ -45,14 +45,11 @@ function runnerOf(db: pg.Pool | pg.PoolClient): SqlRunner {
  * other claimers hold, and an advisory lock around migrations.
  */
 export class PostgresDialect implements Dialect {
-  readonly name = "postgres";
-  readonly skipLocked = " FOR UPDATE SKIP LOCKED";
-  readonly forUpdate = " FOR UPDATE";
-  readonly jsonNull = "'null'::jsonb";
-  readonly migrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
-    version INTEGER PRIMARY KEY,
-    applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
-  )`;
+  readonly sql = {
+    skipLocked: " FOR UPDATE SKIP LOCKED",
+    forUpdate: " FOR UPDATE",
+    jsonNull: "'null'::jsonb",
+  };
   private readonly pool: pg.Pool;
   private readonly runner: SqlRunner;
 

@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { POSTGRES_MIGRATIONS } from "./migrations/postgres.js";
+import { POSTGRES_SCHEMA } from "./migrations/postgres.js";
 import { PostgresDialect } from "./postgres-dialect.js";
 import { SqlStore } from "./sql-store.js";
 
@@ -7,6 +7,6 @@ import { SqlStore } from "./sql-store.js";
 export class PostgresStore extends SqlStore {
   /** A connection string, or a pool config (e.g. with `options: "-c search_path=..."`). */
   constructor(config: string | pg.PoolConfig) {
-    super(new PostgresDialect(config), POSTGRES_MIGRATIONS);
+    super(new PostgresDialect(config), POSTGRES_SCHEMA);
   }
 }

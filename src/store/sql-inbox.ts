@@ -1,4 +1,4 @@
-import type { Dialect, SqlParam } from "./dialect.js";
+import { wroteOne, type Dialect, type SqlParam } from "./dialect.js";
 import { toInboxEntry, truncate, type InboxRow } from "./rows.js";
 import type { InboxEntry, InboxEntryInput } from "./store.js";
 
@@ -56,7 +56,7 @@ export async function claimInbox(
        SELECT id FROM inbox
        WHERE status = 'queued' AND due_at <= ? AND (lease_until IS NULL OR lease_until <= ?)
          AND (partition_key IS NULL OR ${skip.sql})
-       ORDER BY id LIMIT 1${db.skipLocked}
+       ORDER BY id LIMIT 1${db.sql.skipLocked}
      )
      RETURNING ${INBOX_COLUMNS}`,
     [workerId, new Date(now.getTime() + leaseMs).toISOString(), at, at, ...skip.params],
@@ -74,24 +74,18 @@ export async function finishInbox(
   // A handled entry keeps its delivery id (deduplication), not its payload; a dead one keeps both.
   await db.query(
     `UPDATE inbox SET status = ?, note = ?, leased_by = NULL, lease_until = NULL, finished_at = ?,
-       payload = CASE WHEN ? = 'done' THEN ${db.jsonNull} ELSE payload END
+       payload = CASE WHEN ? = 'done' THEN ${db.sql.jsonNull} ELSE payload END
      WHERE id = ?`,
     [outcome, truncate(note), now.toISOString(), outcome, id],
   );
 }
 
-export async function renewInboxLease(
-  db: Dialect,
-  id: number,
-  workerId: string,
-  leaseUntil: Date,
-): Promise<boolean> {
-  const { changes } = await db.query(
-    "UPDATE inbox SET lease_until = ? WHERE id = ? AND leased_by = ? AND status = 'queued'",
-    [leaseUntil.toISOString(), id, workerId],
-  );
-  return changes === 1;
-}
+export const renewInboxLease = (db: Dialect, id: number, workerId: string, leaseUntil: Date) =>
+  wroteOne(db, "UPDATE inbox SET lease_until = ? WHERE id = ? AND leased_by = ? AND status = 'queued'", [
+    leaseUntil.toISOString(),
+    id,
+    workerId,
+  ]);
 
 export async function retryInbox(db: Dialect, id: number, error: string, retryAt: Date): Promise<void> {
   await db.query(

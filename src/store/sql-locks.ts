@@ -1,4 +1,4 @@
-import type { Dialect } from "./dialect.js";
+import { wroteOne, type Dialect } from "./dialect.js";
 import { toLock, toManualLock, type LockRow, type ManualLockRow } from "./rows.js";
 import type { Lock, LockHolder, ManualLock } from "./store.js";
 
@@ -11,35 +11,28 @@ import type { Lock, LockHolder, ManualLock } from "./store.js";
 
 const RETRIES = 5;
 
-export async function acquireThreadLease(
+export const acquireThreadLease = (
   db: Dialect,
   threadId: string,
   owner: string,
   now: Date,
   leaseMs: number,
-): Promise<boolean> {
-  const { changes } = await db.query(
+) =>
+  wroteOne(
+    db,
     `INSERT INTO thread_leases (thread_id, owner, lease_until) VALUES (?, ?, ?)
      ON CONFLICT (thread_id) DO UPDATE SET owner = excluded.owner, lease_until = excluded.lease_until
      WHERE thread_leases.owner = excluded.owner OR thread_leases.lease_until <= ?
      RETURNING thread_id`,
     [threadId, owner, new Date(now.getTime() + leaseMs).toISOString(), now.toISOString()],
   );
-  return changes === 1;
-}
 
-export async function renewThreadLease(
-  db: Dialect,
-  threadId: string,
-  owner: string,
-  leaseUntil: Date,
-): Promise<boolean> {
-  const { changes } = await db.query(
-    "UPDATE thread_leases SET lease_until = ? WHERE thread_id = ? AND owner = ?",
-    [leaseUntil.toISOString(), threadId, owner],
-  );
-  return changes === 1;
-}
+export const renewThreadLease = (db: Dialect, threadId: string, owner: string, leaseUntil: Date) =>
+  wroteOne(db, "UPDATE thread_leases SET lease_until = ? WHERE thread_id = ? AND owner = ?", [
+    leaseUntil.toISOString(),
+    threadId,
+    owner,
+  ]);
 
 export async function releaseThreadLease(db: Dialect, threadId: string, owner: string): Promise<void> {
   await db.query("DELETE FROM thread_leases WHERE thread_id = ? AND owner = ?", [threadId, owner]);

@@ -1,4 +1,4 @@
-import type { Dialect } from "./dialect.js";
+import { wroteOne, type Dialect } from "./dialect.js";
 import { toDeployment, type DeploymentRow } from "./rows.js";
 import type { DeploymentRecord } from "./store.js";
 
@@ -44,18 +44,17 @@ export async function setDeploymentRun(db: Dialect, deploymentId: number, runId:
   await db.query("UPDATE deployments SET run_id = ? WHERE deployment_id = ?", [runId, deploymentId]);
 }
 
-export async function finishDeployment(
+export const finishDeployment = (
   db: Dialect,
   deploymentId: number,
   state: "success" | "failure",
   now: Date,
-): Promise<boolean> {
-  const { changes } = await db.query(
+) =>
+  wroteOne(
+    db,
     "UPDATE deployments SET state = ?, finished_at = ? WHERE deployment_id = ? AND state = 'pending'",
     [state, now.toISOString(), deploymentId],
   );
-  return changes === 1;
-}
 
 /** The newest deployment matching `where` (a condition on its columns), or null. */
 async function newestDeployment(

@@ -2,7 +2,7 @@ import type { NewEvent, ThreadEvent, ThreadStatus } from "../thread/events.js";
 import type { Dialect } from "./dialect.js";
 import { GroupCommit } from "./group-commit.js";
 import { applyMigrations } from "./migrate.js";
-import type { Migration } from "./migrations/migration.js";
+import type { Schema } from "./migrations/schema.js";
 import * as inbox from "./sql-inbox.js";
 import * as locks from "./sql-locks.js";
 import * as records from "./sql-records.js";
@@ -18,12 +18,12 @@ export class SqlStore implements Store {
 
   constructor(
     protected readonly db: Dialect,
-    private readonly migrations: readonly Migration[],
+    private readonly schema: Schema,
   ) {
     this.inserts = new GroupCommit({ commit: (batch) => inbox.enqueueBatch(db, batch) });
   }
 
-  migrate = () => applyMigrations(this.db, this.migrations);
+  migrate = () => applyMigrations(this.db, this.schema);
 
   async close(): Promise<void> {
     await this.inserts.drain();

@@ -23,6 +23,10 @@ async function insertEvents(tx: SqlRunner, threadId: string, events: readonly Th
   );
 }
 
+async function summaries(db: SqlRunner, sql: string, params: readonly SqlParam[]): Promise<ThreadSummary[]> {
+  return (await db.query<ThreadRow>(sql, params)).rows.map(toSummary);
+}
+
 async function readEvents(db: SqlRunner, threadId: string): Promise<ThreadEvent[]> {
   const { rows } = await db.query<EventRow>(
     "SELECT seq, type, at, data FROM events WHERE thread_id = ? ORDER BY seq",
@@ -86,7 +90,7 @@ export async function appendEvents(
   const added = stamp(events, expectedSeq + 1, at);
   return db.transaction(async (tx) => {
     const { rows } = await tx.query<{ last_seq: number }>(
-      `SELECT last_seq FROM threads WHERE id = ?${db.forUpdate}`,
+      `SELECT last_seq FROM threads WHERE id = ?${db.sql.forUpdate}`,
       [threadId],
     );
     const row = rows[0];
@@ -117,12 +121,12 @@ export async function listThreads(
     where.push("repo = ?");
     params.push(filter.repo);
   }
-  const { rows } = await db.query<ThreadRow>(
+  return summaries(
+    db,
     `SELECT * FROM threads ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
      ORDER BY updated_at DESC, created_at DESC, id DESC LIMIT ? OFFSET ?`,
     [...params, filter.limit ?? 50, filter.offset ?? 0],
   );
-  return rows.map(toSummary);
 }
 
 export async function threadCounts(db: Dialect): Promise<Partial<Record<ThreadStatus, number>>> {
@@ -132,13 +136,12 @@ export async function threadCounts(db: Dialect): Promise<Partial<Record<ThreadSt
   return Object.fromEntries(rows.map((r) => [r.status, r.n]));
 }
 
-export async function threadsWaitingForLock(db: Dialect, lockKey: string): Promise<ThreadSummary[]> {
-  const { rows } = await db.query<ThreadRow>(
+export const threadsWaitingForLock = (db: Dialect, lockKey: string) =>
+  summaries(
+    db,
     "SELECT * FROM threads WHERE status = 'waiting_for_lock' AND waiting_lock = ? ORDER BY created_at, id",
     [lockKey],
   );
-  return rows.map(toSummary);
-}
 
 export async function unownedThreads(
   db: Dialect,
@@ -149,11 +152,11 @@ export async function unownedThreads(
 ): Promise<ThreadSummary[]> {
   if (statuses.length === 0) return [];
   const status = db.inList("t.status", statuses);
-  const { rows } = await db.query<ThreadRow>(
+  return summaries(
+    db,
     `SELECT t.* FROM threads t LEFT JOIN thread_leases l ON l.thread_id = t.id
      WHERE ${status.sql} AND (l.thread_id IS NULL OR l.lease_until <= ?) AND t.id > ?
      ORDER BY t.id LIMIT ?`,
     [...status.params, now.toISOString(), after, limit],
   );
-  return rows.map(toSummary);
 }

@@ -9,14 +9,7 @@ import type { Dialect, SqlParam, SqlResult, SqlRunner } from "./dialect.js";
  * are IMMEDIATE, so processes sharing the file serialize on the write lock instead of failing.
  */
 export class SqliteDialect implements Dialect {
-  readonly name = "sqlite";
-  readonly skipLocked = "";
-  readonly forUpdate = "";
-  readonly jsonNull = "'null'";
-  readonly migrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
-    version INTEGER PRIMARY KEY,
-    applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
-  )`;
+  readonly sql = { skipLocked: "", forUpdate: "", jsonNull: "'null'" };
   private readonly db: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
   /** Settles when the open transaction ends; null when none is open. */

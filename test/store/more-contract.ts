@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import type { Store } from "../../src/store/store.js";
 
 const T0 = Date.parse("2025-01-01T00:00:00.000Z");
@@ -17,14 +17,11 @@ const freeze = (repo: string, environment: string, component: string | null, sec
 export function describeMoreStoreContract(name: string, makeStore: () => Promise<Store>): void {
   describe(`${name} (Store contract, continued)`, () => {
     let store: Store;
-
+    // A fresh, migrated store per test; vitest runs what beforeEach returns after the test.
     beforeEach(async () => {
       store = await makeStore();
       await store.migrate();
-    });
-
-    afterEach(async () => {
-      await store.close();
+      return () => store.close();
     });
 
     describe("inbox inserts arriving together", () => {

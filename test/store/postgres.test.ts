@@ -3,7 +3,7 @@ import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { openStore } from "../../src/store/open-store.js";
 import { PostgresStore } from "../../src/store/postgres.js";
-import { POSTGRES_MIGRATIONS } from "../../src/store/migrations/postgres.js";
+import { POSTGRES_SCHEMA } from "../../src/store/migrations/postgres.js";
 import { PostgresDialect } from "../../src/store/postgres-dialect.js";
 import { describeMoreStoreContract } from "./more-contract.js";
 import { describeStoreContract } from "./store-contract.js";
@@ -64,7 +64,7 @@ describe.skipIf(!url)("PostgresStore (TEST_DATABASE_URL)", () => {
       const versions = await admin.query<{ version: number }>(
         `SELECT version FROM ${schema}.schema_migrations ORDER BY version`,
       );
-      expect(versions.rows.map((r) => r.version)).toEqual(POSTGRES_MIGRATIONS.map((m) => m.version));
+      expect(versions.rows.map((r) => r.version)).toEqual(POSTGRES_SCHEMA.migrations.map((m) => m.version));
       expect(await first.listManualLocks()).toEqual([]);
       expect(await second.listManualLocks()).toEqual([]);
     } finally {
@@ -73,7 +73,7 @@ describe.skipIf(!url)("PostgresStore (TEST_DATABASE_URL)", () => {
     }
   });
 
-  itUpgradesFromVersion4(POSTGRES_MIGRATIONS, async () => {
+  itUpgradesFromVersion4(POSTGRES_SCHEMA, async () => {
     await makeStore();
     const options = `-c search_path=${schemas[schemas.length - 1]!}`;
     return {

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { openStore } from "../../src/store/open-store.js";
 import { SqliteStore } from "../../src/store/sqlite.js";
 import { newEvent } from "../../src/thread/events.js";
-import { SQLITE_MIGRATIONS } from "../../src/store/migrations/sqlite.js";
+import { SQLITE_SCHEMA } from "../../src/store/migrations/sqlite.js";
 import { SqliteDialect } from "../../src/store/sqlite-dialect.js";
 import { describeMoreStoreContract } from "./more-contract.js";
 import { describeStoreContract } from "./store-contract.js";
@@ -46,7 +46,7 @@ describe("SqliteStore on a file", () => {
     ]);
   });
 
-  itUpgradesFromVersion4(SQLITE_MIGRATIONS, async () => {
+  itUpgradesFromVersion4(SQLITE_SCHEMA, async () => {
     const dir = mkdtempSync(join(tmpdir(), "deploybot-store-"));
     dirs.push(dir);
     const path = join(dir, "deploybot.sqlite");

@@ -1,7 +1,7 @@
 import { expect, it } from "vitest";
 import type { Dialect } from "../../src/store/dialect.js";
 import { applyMigrations } from "../../src/store/migrate.js";
-import type { Migration } from "../../src/store/migrations/migration.js";
+import type { Schema } from "../../src/store/migrations/schema.js";
 import type { Store } from "../../src/store/store.js";
 
 /**
@@ -9,15 +9,15 @@ import type { Store } from "../../src/store/store.js";
  * a thread already waiting for a lock is found by its key.
  */
 export function itUpgradesFromVersion4(
-  migrations: readonly Migration[],
+  schema: Schema,
   openDatabase: () => Promise<{ dialect: Dialect; reopen: () => Store }>,
 ): void {
   it("upgrades a database at version 4, finding the threads that already wait for a lock by its key", async () => {
     const { dialect, reopen } = await openDatabase();
-    await applyMigrations(
-      dialect,
-      migrations.filter((m) => m.version <= 4),
-    );
+    await applyMigrations(dialect, {
+      ...schema,
+      migrations: schema.migrations.filter((m) => m.version <= 4),
+    });
     await dialect.query(
       `INSERT INTO threads (id, repo, installation_id, title, status, waiting_on, created_at, updated_at, last_seq)
        VALUES ('old', 'acme/shop', 1, 'PR 1', 'waiting_for_lock', 'lock acme/shop:backend:staging', ?, ?, 0),

@@ -1,5 +1,0 @@
-export interface Migration {
-  version: number;
-  /** Statements run together in the migrating transaction. */
-  sql: string;
-}
