@@ -17,7 +17,7 @@ export class SqlStore implements Store {
   private readonly inserts: GroupCommit<inbox.Enqueued, boolean>;
 
   constructor(
-    protected readonly db: Dialect,
+    private readonly db: Dialect,
     private readonly schema: Schema,
   ) {
     this.inserts = new GroupCommit({ commit: (batch) => inbox.enqueueBatch(db, batch) });
