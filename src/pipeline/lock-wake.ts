@@ -24,7 +24,7 @@ export async function handleLockReleased(
   released: LockReleased,
   deliveryId: string,
 ): Promise<string> {
-  const waiting = (await deps.store.threadsWaitingFor(`lock ${released.lock_key}`)).filter(
+  const waiting = (await deps.store.threadsWaitingForLock(released.lock_key)).filter(
     (t) => t.id !== released.released_by,
   );
   const queued: QueuedMerge[] = [];

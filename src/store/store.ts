@@ -1,8 +1,8 @@
 import type { NewEvent, Thread, ThreadEvent, ThreadStatus } from "../thread/events.js";
 
 /**
- * Durable state behind one async interface, implemented for SQLite (embedded default) and designed
- * for PostgreSQL (several replicas): every write that two workers could race on is conditional.
+ * Durable state behind one async interface, written once in SQL for SQLite (embedded default) and
+ * PostgreSQL (several replicas): every write that two workers could race on is conditional.
  */
 
 export type InboxSource = "github" | "slack" | "api" | "internal";
@@ -55,6 +55,17 @@ export interface LockHolder {
 export interface Lock extends LockHolder {
   key: string;
   acquiredAt: string;
+}
+
+/** A deploy freeze a human set on a repository's environment, or on one component in it. */
+export interface ManualLock {
+  repo: string;
+  environment: string;
+  /** null: the whole environment. */
+  component: string | null;
+  reason: string;
+  by: string;
+  at: string;
 }
 
 export interface DeploymentRecord {
@@ -149,8 +160,8 @@ export interface Store {
   }): Promise<ThreadSummary[]>;
   /** How many threads there are in each status (statuses with none are absent). */
   threadCounts(): Promise<Partial<Record<ThreadStatus, number>>>;
-  /** Threads deferred on a lock key (status waiting_for_lock), oldest first. */
-  threadsWaitingFor(waitingOn: string): Promise<ThreadSummary[]>;
+  /** Threads deferred on this lock key (status waiting_for_lock), oldest first. */
+  threadsWaitingForLock(lockKey: string): Promise<ThreadSummary[]>;
 
   // Thread leases: one owner at a time advances a thread (also one not created yet).
   /**
@@ -184,6 +195,21 @@ export interface Store {
   /** Releases the lock only if `threadId` holds it. */
   releaseLock(key: string, threadId: string): Promise<void>;
   listLocks(): Promise<Lock[]>;
+
+  // Manual locks: deploy freezes humans set, one per repository, environment and component (or none).
+  /** Sets the lock unless one exists for the same repo, environment and component: that one is returned unchanged. */
+  setManualLock(lock: {
+    repo: string;
+    environment: string;
+    component: string | null;
+    reason: string;
+    by: string;
+    at: Date;
+  }): Promise<{ created: boolean; lock: ManualLock }>;
+  /** Removes the lock and returns it; null when there was none. */
+  removeManualLock(repo: string, environment: string, component: string | null): Promise<ManualLock | null>;
+  /** Manual locks, of one repository or all, ordered by repo, environment, component (whole-environment first). */
+  listManualLocks(repo?: string): Promise<ManualLock[]>;
 
   // References: small lookups from outside ids to threads (an approval id, a Slack message, a channel).
   /** Sets (or replaces) the value of a reference key. */

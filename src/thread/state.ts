@@ -19,6 +19,8 @@ export interface ThreadState {
   status: ThreadStatus;
   /** A short human-readable description of what the thread waits for, or null. */
   waitingOn: string | null;
+  /** The deploy lock's key while the status is waiting_for_lock on a lock (not on CI), else null. */
+  waitingLock: string | null;
   inFlight: {
     authorized: EventOf<"deploy_authorized">;
     created: EventOf<"deployment_created"> | null;
@@ -47,6 +49,7 @@ export function deriveState(events: readonly ThreadEvent[]): ThreadState {
   const state: ThreadState = {
     status: "running",
     waitingOn: null,
+    waitingLock: null,
     inFlight: null,
     pendingApproval: null,
     pendingQuestion: null,
@@ -145,13 +148,18 @@ export function deriveState(events: readonly ThreadEvent[]): ThreadState {
         break;
     }
   }
-  const { status, waitingOn } = statusOf(state);
+  const { status, waitingOn, waitingLock = null } = statusOf(state);
   state.status = status;
   state.waitingOn = waitingOn;
+  state.waitingLock = waitingLock;
   return state;
 }
 
-function statusOf(state: ThreadState): { status: ThreadStatus; waitingOn: string | null } {
+function statusOf(state: ThreadState): {
+  status: ThreadStatus;
+  waitingOn: string | null;
+  waitingLock?: string | null;
+} {
   if (state.terminal) {
     const status =
       state.terminal.type === "done" ? "done" : state.terminal.type === "failed" ? "failed" : "cancelled";
@@ -198,6 +206,7 @@ function statusOf(state: ThreadState): { status: ThreadStatus; waitingOn: string
     return {
       status: "waiting_for_lock",
       waitingOn: ciSha ? `CI of ${ciSha.slice(0, 7)} to pass` : `lock ${key}`,
+      waitingLock: ciSha ? null : key,
     };
   }
   return { status: "running", waitingOn: null };

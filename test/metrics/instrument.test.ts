@@ -48,6 +48,23 @@ describe("the instrumented store", () => {
     await store.close();
   });
 
+  it("passes manual locks through to the store unchanged", async () => {
+    const observed = instrumentStore(store, metrics);
+    const lock = {
+      repo: "acme/shop",
+      environment: "production",
+      component: null,
+      reason: "freeze",
+      by: "octocat",
+    };
+    const set = await observed.setManualLock({ ...lock, at: T0 });
+    expect(set).toEqual({ created: true, lock: { ...lock, at: T0.toISOString() } });
+    expect(await store.listManualLocks("acme/shop")).toEqual([set.lock]);
+    expect(await observed.listManualLocks()).toEqual([set.lock]);
+    expect(await observed.removeManualLock("acme/shop", "production", null)).toEqual(set.lock);
+    expect(await store.listManualLocks()).toEqual([]);
+  });
+
   it("counts stored and duplicate deliveries, and entries done, retried and given up", async () => {
     const observed = instrumentStore(store, metrics);
     for (const id of ["d1", "d2", "d1"]) {

@@ -3,7 +3,11 @@ import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { openStore } from "../../src/store/open-store.js";
 import { PostgresStore } from "../../src/store/postgres.js";
+import { POSTGRES_SCHEMA } from "../../src/store/migrations/postgres.js";
+import { PostgresDialect } from "../../src/store/postgres-dialect.js";
+import { describeMoreStoreContract } from "./more-contract.js";
 import { describeStoreContract } from "./store-contract.js";
+import { itUpgradesFromVersion4 } from "./upgrade-contract.js";
 
 const url = process.env.TEST_DATABASE_URL;
 
@@ -29,6 +33,7 @@ describe.skipIf(!url)("PostgresStore (TEST_DATABASE_URL)", () => {
   });
 
   describeStoreContract("PostgresStore", makeStore);
+  describeMoreStoreContract("PostgresStore", makeStore);
 
   it("lets concurrent claimers take distinct entries", async () => {
     const store = await makeStore();
@@ -49,17 +54,32 @@ describe.skipIf(!url)("PostgresStore (TEST_DATABASE_URL)", () => {
     }
   });
 
-  it("migrates concurrently from several replicas without error", async () => {
+  it("lets two stores migrate the same fresh schema at once, each migration applied once", async () => {
     const first = await makeStore();
     const schema = schemas[schemas.length - 1]!;
     const second = new PostgresStore({ connectionString: url, options: `-c search_path=${schema}` });
     try {
-      await Promise.all([first.migrate(), second.migrate()]);
-      expect(await second.inboxCounts()).toEqual({ queued: 0, done: 0, dead: 0 });
+      const results = await Promise.allSettled([first.migrate(), second.migrate()]);
+      expect(results.map((r) => r.status)).toEqual(["fulfilled", "fulfilled"]);
+      const versions = await admin.query<{ version: number }>(
+        `SELECT version FROM ${schema}.schema_migrations ORDER BY version`,
+      );
+      expect(versions.rows.map((r) => r.version)).toEqual(POSTGRES_SCHEMA.migrations.map((m) => m.version));
+      expect(await first.listManualLocks()).toEqual([]);
+      expect(await second.listManualLocks()).toEqual([]);
     } finally {
       await first.close();
       await second.close();
     }
+  });
+
+  itUpgradesFromVersion4(POSTGRES_SCHEMA, async () => {
+    await makeStore();
+    const options = `-c search_path=${schemas[schemas.length - 1]!}`;
+    return {
+      dialect: new PostgresDialect({ connectionString: url, options }),
+      reopen: () => new PostgresStore({ connectionString: url, options }),
+    };
   });
 
   it("is what openStore returns, migrated, for a postgres:// URL", async () => {

@@ -6,9 +6,14 @@ import { afterEach, describe, expect, it } from "vitest";
 import { openStore } from "../../src/store/open-store.js";
 import { SqliteStore } from "../../src/store/sqlite.js";
 import { newEvent } from "../../src/thread/events.js";
+import { SQLITE_SCHEMA } from "../../src/store/migrations/sqlite.js";
+import { SqliteDialect } from "../../src/store/sqlite-dialect.js";
+import { describeMoreStoreContract } from "./more-contract.js";
 import { describeStoreContract } from "./store-contract.js";
+import { itUpgradesFromVersion4 } from "./upgrade-contract.js";
 
 describeStoreContract("SqliteStore :memory:", async () => new SqliteStore(":memory:"));
+describeMoreStoreContract("SqliteStore :memory:", async () => new SqliteStore(":memory:"));
 
 describe("SqliteStore on a file", () => {
   const dirs: string[] = [];
@@ -39,6 +44,13 @@ describe("SqliteStore on a file", () => {
       { delivery_id: "handled", payload: "null" },
       { delivery_id: "dead", payload: JSON.stringify({ body: "x".repeat(1000) }) },
     ]);
+  });
+
+  itUpgradesFromVersion4(SQLITE_SCHEMA, async () => {
+    const dir = mkdtempSync(join(tmpdir(), "deploybot-store-"));
+    dirs.push(dir);
+    const path = join(dir, "deploybot.sqlite");
+    return { dialect: new SqliteDialect(path), reopen: () => new SqliteStore(path) };
   });
 
   it("keeps its data across close and reopen, creating the parent directory", async () => {

@@ -324,10 +324,12 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         await store.createThread(thread("elsewhere"), [deferred("acme/shop:backend:production")], at(2));
         await store.createThread(thread("moved-on"), [deferred(key)], at(3));
         await store.appendEvents("moved-on", 1, [done()], at(4));
-        const waiting = await store.threadsWaitingFor(`lock ${key}`);
+        await store.createThread(thread("on-ci"), [deferred(`ci:acme/shop:${SHA}`)], at(2));
+        const waiting = await store.threadsWaitingForLock(key);
         expect(waiting.map((t) => t.id)).toEqual(["early", "late"]);
         expect(waiting[0]).toMatchObject({ status: "waiting_for_lock", waitingOn: `lock ${key}` });
-        expect(await store.threadsWaitingFor(key)).toEqual([]);
+        expect(await store.threadsWaitingForLock(`lock ${key}`)).toEqual([]);
+        expect(await store.threadsWaitingForLock(`ci:acme/shop:${SHA}`)).toEqual([]);
       });
     });
 
