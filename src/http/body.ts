@@ -36,6 +36,14 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.end(text);
 }
 
+export function sendText(res: ServerResponse, status: number, text: string): void {
+  res.writeHead(status, {
+    "content-type": "text/plain; charset=utf-8",
+    "content-length": Buffer.byteLength(text),
+  });
+  res.end(text);
+}
+
 export function sendEmpty(res: ServerResponse, status = 200): void {
   res.writeHead(status, { "content-length": 0 });
   res.end();
