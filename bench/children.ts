@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { freePort } from "../src/demo/run-demo.js";
+import { testPrivateKey } from "../test/helpers/probot.js";
 
 /**
  * Server processes for the benchmarks: deploybot as `npm start` runs it (src/main.ts, here through
@@ -25,28 +25,6 @@ export interface Child {
   /** Resident set size of the process now, in MB (from /proc). */
   rssMb(): number;
   stop(): Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-let key: string | undefined;
-function privateKey(): string {
-  key ??= generateKeyPairSync("rsa", {
-    modulusLength: 2048,
-    privateKeyEncoding: { type: "pkcs1", format: "pem" },
-    publicKeyEncoding: { type: "spki", format: "pem" },
-  }).privateKey;
-  return key;
 }
 
 function rssOf(pid: number): number {
@@ -72,7 +50,7 @@ function start(script: string, args: string[], env: Record<string, string>, node
     env: {
       PATH: process.env.PATH ?? "",
       APP_ID: BENCH_APP_ID,
-      PRIVATE_KEY: privateKey(),
+      PRIVATE_KEY: testPrivateKey(),
       WEBHOOK_SECRET: BENCH_SECRET,
       ...env,
     },

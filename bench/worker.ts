@@ -1,12 +1,6 @@
 import { join } from "node:path";
-import { GitHubSimulator, sampleSha, type SamplePullRequest } from "../src/demo/github-simulator.js";
-import {
-  DEMO_APP_ID,
-  DEMO_CONFIG_YAML,
-  DEMO_INSTALLATION_ID,
-  DEMO_OWNER,
-  DEMO_REPO,
-} from "../src/demo/sample.js";
+import { sampleSha, type GitHubSimulator, type SamplePullRequest } from "../src/demo/github-simulator.js";
+import { startSampleGitHub } from "../src/demo/run-demo.js";
 import { WEBHOOK_PATH } from "../src/http/server.js";
 import { openStore } from "../src/store/open-store.js";
 import type { Store } from "../src/store/store.js";
@@ -105,14 +99,7 @@ export async function benchWorker(
 ): Promise<WorkerResult> {
   const merges = options.merges ?? 100;
   const threads = Math.max(merges, options.threads ?? 1_000);
-  const github = await new GitHubSimulator({
-    owner: DEMO_OWNER,
-    repo: DEMO_REPO,
-    installationId: DEMO_INSTALLATION_ID,
-    appId: DEMO_APP_ID,
-    configYaml: DEMO_CONFIG_YAML,
-    workflowMs: 0,
-  }).start();
+  const github = await startSampleGitHub(0);
   const deploybot = await startDeploybot({
     GHE_HOST: github.host,
     GHE_PROTOCOL: "http",
