@@ -61,6 +61,11 @@ describe("a log line", () => {
     });
   });
 
+  it("writes a line with one name and no error as it came, byte for byte", () => {
+    const raw = '{"level":30,"name":"http", "msg":"POST /api/github/webhooks 200 1.2ms"}\n';
+    expect(tidyLogLine(raw)).toBe(raw);
+  });
+
   it("passes a line that is not JSON through unchanged", () => {
     expect(tidyLogLine("plain text\n")).toBe("plain text\n");
   });

@@ -48,7 +48,8 @@ export interface RunningDemo {
   newSignInUrl(): Promise<string>;
 }
 
-async function freePort(): Promise<number> {
+/** A free TCP port on loopback. */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once("error", reject);
@@ -76,6 +77,18 @@ async function waitForHealth(url: string, deadlineMs: number): Promise<void> {
   throw new Error(`deploybot did not answer on ${url}/healthz (${last})`);
 }
 
+/** The simulated GitHub serving the sample repository; workflows report after `workflowMs`. */
+export async function startSampleGitHub(workflowMs: number): Promise<GitHubSimulator> {
+  return new GitHubSimulator({
+    owner: DEMO_OWNER,
+    repo: DEMO_REPO,
+    installationId: DEMO_INSTALLATION_ID,
+    appId: DEMO_APP_ID,
+    configYaml: DEMO_CONFIG_YAML,
+    workflowMs,
+  }).start();
+}
+
 export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo> {
   const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
   const dir = mkdtempSync(join(tmpdir(), "deploybot-demo-"));
@@ -89,14 +102,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
   const botToken = `xoxb-demo-${randomBytes(12).toString("hex")}`;
   const apiToken = randomBytes(24).toString("base64url");
 
-  const github = await new GitHubSimulator({
-    owner: DEMO_OWNER,
-    repo: DEMO_REPO,
-    installationId: DEMO_INSTALLATION_ID,
-    appId: DEMO_APP_ID,
-    configYaml: DEMO_CONFIG_YAML,
-    workflowMs: options.workflowMs ?? 4_000,
-  }).start();
+  const github = await startSampleGitHub(options.workflowMs ?? 4_000);
   const slack = await new SlackSimulator({
     botToken,
     signingSecret,

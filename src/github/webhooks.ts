@@ -42,9 +42,10 @@ export const Installation = z.object({ id: Id });
 
 /**
  * What every webhook must satisfy before it is stored: an object, and an installation (when there
- * is one) with a numeric id. Probot authenticates with that id before any handler runs.
+ * is one) with a numeric id. Probot authenticates with that id before any handler runs. The
+ * server checks the envelope alone (`{ installation }`), not the whole payload.
  */
-export const WebhookEnvelope = z.looseObject({ installation: Installation.optional() });
+export const WebhookEnvelope = z.object({ installation: Installation.optional() });
 
 export const PullRequestClosed = z.object({
   action: z.literal("closed"),

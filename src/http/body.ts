@@ -38,6 +38,14 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.end(text);
 }
 
+export function sendText(res: ServerResponse, status: number, text: string): void {
+  res.writeHead(status, {
+    "content-type": "text/plain; charset=utf-8",
+    "content-length": Buffer.byteLength(text),
+  });
+  res.end(text);
+}
+
 export function sendEmpty(res: ServerResponse, status = 200): void {
   res.writeHead(status, { "content-length": 0 });
   res.end();
@@ -54,24 +62,34 @@ export function pathOf(req: IncomingMessage): string {
 /**
  * Whether JSON text nests objects and arrays deeper than `max`. A scan of the text, without
  * recursion: a document nested 10,000 levels deep parses, but would overflow the stack of
- * anything that walks it recursively (JSON.stringify, a schema).
+ * anything that walks it recursively (JSON.stringify, a schema). It jumps from one structural
+ * character to the next and over whole strings, so a 25 KB webhook costs a few microseconds.
  */
 export function jsonDepthExceeds(text: string, max: number): boolean {
   let depth = 0;
-  let inString = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c)
-        i++; // backslash: skip the escaped character
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) inString = true;
-    else if (c === 0x7b || c === 0x5b) {
+    if (c === 0x22) {
+      i = closingQuote(text, i);
+      if (i === -1) return false; // an unterminated string: JSON.parse refuses the text
+    } else if (c === 0x7b || c === 0x5b) {
       depth += 1;
       if (depth > max) return true;
     } else if (c === 0x7d || c === 0x5d) depth -= 1;
   }
   return false;
+}
+
+/** The index of the quote that closes the string opened at `open` (one not escaped), or -1. */
+function closingQuote(text: string, open: number): number {
+  let end = open;
+  for (;;) {
+    end = text.indexOf('"', end + 1);
+    if (end === -1) return -1;
+    let backslashes = 0;
+    while (text.charCodeAt(end - 1 - backslashes) === 0x5c) backslashes += 1;
+    if (backslashes % 2 === 0) return end;
+  }
 }
 
 /** Decodes one percent-encoded path segment; a malformed escape (`%E0%A4%A`) is the caller's 400. */
