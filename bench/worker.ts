@@ -1,5 +1,6 @@
 import { join } from "node:path";
-import { sampleSha, type GitHubSimulator, type SamplePullRequest } from "../src/demo/github-simulator.js";
+import { sampleSha, type SamplePullRequest } from "../src/demo/github-repo-model.js";
+import type { GitHubSimulator } from "../src/demo/github-simulator.js";
 import { startSampleGitHub } from "../src/demo/run-demo.js";
 import { WEBHOOK_PATH } from "../src/http/server.js";
 import { openStore } from "../src/store/open-store.js";
@@ -129,7 +130,7 @@ export async function benchWorker(
     for (let n = 0; n < merges; n++) await github.merge(pull(1_000 + n, ["api/c.ts"]));
     const counts = await waitFor(`${merges} merges handled`, () => settled(merges), 600_000);
     const merges_per_minute = merges / ((performance.now() - started) / 60_000);
-    const staged = github.deployments.filter((d) => d.environment === "staging").length;
+    const staged = github.repo.deployments.filter((d) => d.environment === "staging").length;
     for (let n = merges; n < threads; n++) await github.merge(pull(1_000 + n, ["api/c.ts"]));
     await waitFor(`${threads} threads`, () => settled(threads), 1_800_000);
     return {
