@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,14 +7,15 @@ import { freePort } from "../src/demo/run-demo.js";
 import { testPrivateKey } from "../test/helpers/probot.js";
 
 /**
- * Server processes for the benchmarks: deploybot as `npm start` runs it (src/main.ts, here through
- * tsx instead of the compiled dist/) and the bare Probot baseline, each a child process with a
+ * Server processes for the benchmarks: deploybot as `npm start` runs it (the compiled dist/main.js,
+ * built by `buildDeploybot`) and the bare Probot baseline (through tsx), each a child process with a
  * generated GitHub App key, on loopback, in a fresh temporary directory.
  */
 
 export const BENCH_SECRET = "bench-webhook-secret";
 export const BENCH_APP_ID = "1";
-const MAIN = fileURLToPath(new URL("../src/main.ts", import.meta.url));
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const MAIN = join(ROOT, "dist", "main.js");
 const BASELINE = fileURLToPath(new URL("./baseline-app.ts", import.meta.url));
 const TSX = import.meta.resolve("tsx");
 
@@ -43,9 +44,22 @@ async function waitUntil(ready: () => Promise<boolean>, what: string, child: Chi
   throw new Error(`${what} did not start within 60 s`);
 }
 
+/** Compiles src/ into dist/ (`npm run build`), so deploybot runs as `npm start` runs it. */
+export function buildDeploybot(): void {
+  execFileSync(
+    process.execPath,
+    [join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"],
+    {
+      cwd: ROOT,
+      stdio: "inherit",
+    },
+  );
+}
+
 function start(script: string, args: string[], env: Record<string, string>, nodeArgs: string[]) {
   const dir = mkdtempSync(join(tmpdir(), "deploybot-bench-"));
-  const child = spawn(process.execPath, [...nodeArgs, "--import", TSX, script, ...args], {
+  const loader = script.endsWith(".ts") ? ["--import", TSX] : [];
+  const child = spawn(process.execPath, [...nodeArgs, ...loader, script, ...args], {
     cwd: dir,
     env: {
       PATH: process.env.PATH ?? "",

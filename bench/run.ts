@@ -6,6 +6,7 @@
  * 1000) sets how many threads the worker run leaves behind before memory is read.
  */
 import { writeFileSync } from "node:fs";
+import { buildDeploybot } from "./children.js";
 import { benchContext } from "./context.js";
 import { benchIngest } from "./ingest.js";
 import { printTable, type Results } from "./report.js";
@@ -15,6 +16,8 @@ import { benchWorker } from "./worker.js";
 
 const step = (name: string) => console.error(`bench: ${name}...`);
 
+step("build (deploybot runs from dist/, as npm start runs it)");
+buildDeploybot();
 step("ingest (deploybot and bare Probot, alternating)");
 const ingest = await benchIngest();
 step("store appends");
@@ -49,7 +52,7 @@ writeFileSync(new URL("./results.json", import.meta.url), `${JSON.stringify(resu
 printTable(results);
 console.log(
   `\ncontext: payload ${ingest.payload_bytes} B; baseline p99 ${ingest.baseline_p99_ms} ms; ` +
-    `${thread.parses} event parses for ${thread.appended} appended events; ` +
+    `${thread.parses} stored-event parses (and ${thread.validations} validations of new events) for ${thread.appended} appended events; ` +
     `worker: ${worker.threads} threads, the 100 timed merges ended ${JSON.stringify(worker.statuses)} ` +
     `with ${worker.staging_deployments} staging deployments (newer merges supersede older ones).`,
 );
