@@ -210,5 +210,7 @@ export async function gatherPolicyFacts(
     : thread;
   // The lookups add CI states and comparisons, which leave the thread's state as it was.
   const facts = factsFromEvents(known, step, approved, observedFacts, state);
-  return { facts: { ...facts, lockHolder: lock?.threadId ?? null }, observed, lock };
+  // A person's lock holds every step to its place (rollbacks included): read fresh for each judgement.
+  const manualLocks = await deps.store.listManualLocks(thread.repo);
+  return { facts: { ...facts, lockHolder: lock?.threadId ?? null, manualLocks }, observed, lock };
 }

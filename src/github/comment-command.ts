@@ -1,4 +1,5 @@
 import { clip } from "../thread/text.js";
+import { isLockWord, LOCK_USAGE, parseLockCommand, type LockCommand } from "./lock-command.js";
 /**
  * `/deploybot` commands in pull request comments, parsed from the comment's text (a pure function).
  * A command is a line that starts with `/deploybot`; the first such line counts, the rest of the
@@ -16,6 +17,8 @@ export type PrCommand =
   | { kind: "rollback"; component: string; environment: string }
   | { kind: "deploy"; component: string; environment: string }
   | { kind: "words"; text: string }
+  /** A manual lock or unlock of an environment (or one component in it): see lock-command.ts. */
+  | LockCommand
   /** A fixed command with missing or extra arguments: answered with how to use it. */
   | { kind: "invalid"; problem: string };
 
@@ -28,6 +31,7 @@ export const COMMAND_USAGE = [
   "`/deploybot pause`, `resume` or `cancel`",
   "`/deploybot rollback <component> <environment>`",
   "`/deploybot deploy <component> to <environment>`",
+  LOCK_USAGE,
   "or plain words after `/deploybot`, e.g. `/deploybot roll back the frontend in production`",
 ].join(", ");
 
@@ -73,6 +77,7 @@ export function parsePrCommand(body: string): PrCommand | null {
       return { kind: "deploy", component: match[1]!.toLowerCase(), environment: match[2]!.toLowerCase() };
     }
     default:
+      if (isLockWord(word)) return parseLockCommand(word, tail);
       return { kind: "words", text: rest };
   }
 }

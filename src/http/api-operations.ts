@@ -9,11 +9,16 @@ import {
   LaunchAccepted,
   LaunchBody,
   ListQuery,
+  LockAccepted,
+  LockBody,
+  LockList,
+  LocksQuery,
   MAX_API_BODY_BYTES,
   Problem,
   RejectBody,
   ThreadDetail,
   ThreadList,
+  UnlockBody,
 } from "./api-schemas.js";
 
 /**
@@ -25,7 +30,7 @@ import {
 type Status = 200 | 202 | 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 503;
 
 export interface ApiOperation {
-  method: "get" | "post";
+  method: "get" | "post" | "delete";
   path: string;
   summary: string;
   description?: string;
@@ -45,7 +50,7 @@ const problems = (
     400: "The request is not valid: what is wrong, by field",
     401: "Missing or unknown bearer token",
     403: "This token's name is not an approver (`api:<name>`) of the environment the thread waits for",
-    404: "No such thread (or repository)",
+    404: "No such thread (or repository, or lock)",
     409: "The thread is in a state where this does not apply",
     413: `The body is larger than ${MAX_API_BODY_BYTES} bytes`,
     415: "The body is not application/json",
@@ -86,6 +91,48 @@ const decision = (action: "approve" | "reject", summary: string, body: ApiOperat
     ...problems(400, 401, 403, 404, 409, 413, 415, 422, 503),
   },
 });
+
+const LOCK_OPERATIONS: ApiOperation[] = [
+  {
+    method: "get",
+    path: "/api/v1/locks",
+    summary: "List the manual locks, of one repository or all",
+    authenticated: true,
+    pathId: false,
+    idempotencyKey: false,
+    query: LocksQuery,
+    responses: { 200: { description: "The locks", schema: LockList }, ...problems(401, 503) },
+  },
+  {
+    method: "post",
+    path: "/api/v1/locks",
+    summary: "Lock an environment, or one component in it, with the reason",
+    description:
+      "Every deploy and rollback to the place waits, visibly, until it is unlocked. The environment and the " +
+      "component must be in the repository's config (400 names the unknown one); the reason is required.",
+    authenticated: true,
+    pathId: false,
+    idempotencyKey: true,
+    body: { schema: LockBody, required: true },
+    responses: {
+      202: { description: "Queued: the worker sets the lock", schema: LockAccepted },
+      ...problems(400, 401, 404, 413, 415, 422, 503),
+    },
+  },
+  {
+    method: "delete",
+    path: "/api/v1/locks",
+    summary: "Unlock a place; the threads it held are woken",
+    authenticated: true,
+    pathId: false,
+    idempotencyKey: true,
+    body: { schema: UnlockBody, required: true },
+    responses: {
+      202: { description: "Queued: the worker lifts the lock and wakes the threads", schema: LockAccepted },
+      ...problems(400, 401, 404, 413, 415, 422, 503),
+    },
+  },
+];
 
 export const API_OPERATIONS: ApiOperation[] = [
   {
@@ -138,4 +185,5 @@ export const API_OPERATIONS: ApiOperation[] = [
     schema: RejectBody,
     required: true,
   }),
+  ...LOCK_OPERATIONS,
 ];

@@ -4,6 +4,7 @@ import type { RouteHandler } from "../app.js";
 import type { Log } from "../log.js";
 import { THREAD_STATUSES, type ThreadStatus } from "../thread/events.js";
 import { control, decide, launch, type ApiChangeDeps } from "./api-changes.js";
+import { changeLock, listLocks } from "./api-locks.js";
 import { API_PREFIX } from "./api-schemas.js";
 import { decodePathSegment, HttpError, pathOf, sendJson } from "./body.js";
 import { openApiDocument } from "./openapi.js";
@@ -11,7 +12,7 @@ import { renderMarkdown } from "./thread-markdown.js";
 
 /**
  * The REST API (`/api/v1`, described by `/api/v1/openapi.json`, generated from ./api-operations.ts):
- * read threads, launch one from words, pause, resume, cancel, answer. Every call carries a bearer
+ * read threads, launch one from words, pause, resume, cancel, answer; list, set and lift manual locks. Every call carries a bearer
  * token from DEPLOYBOT_API_TOKENS; reads answer from the store, and every change goes through the
  * inbox like a webhook (202 Accepted), once per `Idempotency-Key` (see idempotency.ts).
  */
@@ -67,6 +68,7 @@ async function route(
   parts: string[],
 ) {
   const [collection, id, action, ...rest] = parts;
+  if (collection === "locks" && id === undefined) return lockRoute(deps, client, req, res);
   if (collection !== "threads" || rest.length > 0)
     throw new HttpError(404, `no route for ${req.method} ${pathOf(req)}`);
   const method = req.method ?? "GET";
@@ -88,6 +90,13 @@ async function route(
   if (!["pause", "resume", "cancel", "answer"].includes(action))
     throw new HttpError(404, `no action ${action}`);
   return control(deps, client, req, res, id, action);
+}
+
+async function lockRoute(deps: ApiRouteDeps, client: string, req: IncomingMessage, res: ServerResponse) {
+  if (req.method === "GET") return listLocks(deps.store, req, res);
+  if (req.method === "POST") return changeLock(deps, client, req, res, "lock");
+  if (req.method === "DELETE") return changeLock(deps, client, req, res, "unlock");
+  throw new HttpError(405, "use GET, POST or DELETE on /api/v1/locks");
 }
 
 async function listThreads(deps: ApiRouteDeps, req: IncomingMessage, res: ServerResponse) {

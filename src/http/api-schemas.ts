@@ -95,3 +95,53 @@ export const ListQuery = z.object({
   repo: z.string().optional().meta({ example: "acme/shop" }),
   limit: z.number().int().min(1).max(200).default(50).optional(),
 });
+
+// Manual locks: a person holds an environment (or one component in it) until it is unlocked.
+
+const lockRepo = z
+  .string()
+  .regex(/^[\w.-]+\/[\w.-]+$/, "expected owner/name")
+  .meta({ example: "acme/shop" });
+const lockName = z.string().regex(/^[a-z][a-z0-9_-]{0,39}$/, "expected a name from the repository's config");
+
+export const UnlockBody = z
+  .strictObject({
+    repo: lockRepo,
+    environment: lockName.meta({ example: "production" }),
+    component: lockName
+      .optional()
+      .meta({ description: "Omit to lock the whole environment.", example: "backend" }),
+  })
+  .meta({ id: "UnlockBody" });
+
+export const LockBody = UnlockBody.extend({
+  reason: z
+    .string()
+    .trim()
+    .min(1, "say why: the reason is required")
+    .max(500)
+    .meta({ example: "migrating the database" }),
+}).meta({ id: "LockBody" });
+
+export const ManualLockShape = z
+  .object({
+    repo: z.string(),
+    environment: z.string(),
+    component: z.string().nullable().meta({ description: "null: every component of the environment" }),
+    reason: z.string(),
+    by: z.string().meta({ description: "A GitHub login, a Slack user id or api:<token name>" }),
+    at: z.iso.datetime(),
+  })
+  .meta({ id: "ManualLock" });
+
+export const LockList = z.object({ locks: z.array(ManualLockShape) });
+
+export const LockAccepted = z.object({
+  repo: z.string(),
+  environment: z.string(),
+  component: z.string().nullable(),
+  action: z.enum(["lock", "unlock"]),
+  accepted: z.literal(true),
+});
+
+export const LocksQuery = z.object({ repo: z.string().optional().meta({ example: "acme/shop" }) });

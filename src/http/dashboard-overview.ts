@@ -1,9 +1,10 @@
 import { deployActionOf, type DeployAction } from "../thread/next-step.js";
 import type { RepoConfig } from "../config/repo-config.js";
-import type { DeploymentRecord, Lock, Store, ThreadSummary } from "../store/store.js";
+import type { DeploymentRecord, Lock, ManualLock, Store, ThreadSummary } from "../store/store.js";
 import { THREAD_STATUSES, UNFINISHED_STATUSES, type ThreadStatus } from "../thread/events.js";
 import { configOf, deriveState } from "../thread/state.js";
 import { escapeHtml, link, statusBadge, statusLabel, timeTag } from "./dashboard-html.js";
+import { renderLocks } from "./dashboard-locks.js";
 import { short, truncate } from "../thread/text.js";
 
 /**
@@ -27,6 +28,8 @@ export interface RepoOverview {
   current: Map<string, DeploymentRecord>;
   pending: Map<string, Pending[]>;
   locks: Lock[];
+  /** Places people locked, with who, why and since when. */
+  manualLocks: ManualLock[];
   attention: ThreadSummary[];
   /** The repository's latest threads, and the titles of those the cells link to. */
   recent: ThreadSummary[];
@@ -37,10 +40,11 @@ const place = (component: string, environment: string) => `${component}/${enviro
 
 /** Gathers the overview from the store: repositories with threads, their config, deployments and locks. */
 export async function loadOverview(store: Store): Promise<RepoOverview[]> {
-  const [recent, active, locks] = await Promise.all([
+  const [recent, active, locks, manualLocks] = await Promise.all([
     store.listThreads({ limit: 500 }),
     store.listThreads({ status: ACTIVE, limit: 200 }),
     store.listLocks(),
+    store.listManualLocks(),
   ]);
   const repos = [...new Set(recent.map((t) => t.repo))].sort();
   const overviews: RepoOverview[] = [];
@@ -86,6 +90,7 @@ export async function loadOverview(store: Store): Promise<RepoOverview[]> {
       current,
       pending,
       locks: locks.filter((l) => l.key.startsWith(`${repo}:`)),
+      manualLocks: manualLocks.filter((l) => l.repo === repo),
       attention: repoActive.filter(
         (t) => t.status === "waiting_for_approval" || t.status === "waiting_for_human",
       ),
@@ -141,6 +146,10 @@ function cell(githubUrl: string, o: RepoOverview, component: string, environment
       `<span class="${cls}">${PENDING_WORDS[p.kind]}</span> ${p.action.kind === "rollback" ? "rollback to " : ""}<code>${escapeHtml(short(p.action.sha))}</code> · ${namedThreadLink(o, p.threadId)}`,
     );
   }
+  const held = o.manualLocks.find(
+    (l) => l.environment === environment && (l.component === null || l.component === component),
+  );
+  if (held) lines.push(`<span class="warn">locked:</span> ${escapeHtml(truncate(held.reason, 60, "…"))}`);
   const lock = o.locks.find((l) => l.key === `${o.repo}:${component}:${environment}`);
   if (lock && !(o.pending.get(key) ?? []).some((p) => p.kind === "deploying")) {
     lines.push(
@@ -150,7 +159,13 @@ function cell(githubUrl: string, o: RepoOverview, component: string, environment
   return lines.join("<br>");
 }
 
-export function renderOverview(githubUrl: string, overviews: RepoOverview[], now: Date): string {
+export function renderOverview(
+  githubUrl: string,
+  overviews: RepoOverview[],
+  now: Date,
+  /** The signed-in viewer's form token (null: no forms), and a note on the last action. */
+  forms: { csrf: string | null; flash: string | null } = { csrf: null, flash: null },
+): string {
   if (overviews.length === 0) {
     return `<h1>Overview</h1><p>No threads yet: merge a pull request into a repository with <code>.github/deploybot.yml</code>.</p>`;
   }
@@ -172,10 +187,12 @@ export function renderOverview(githubUrl: string, overviews: RepoOverview[], now
       : "";
     return `<section aria-labelledby="repo-${escapeHtml(o.repo.replace(/[^\w-]/g, "-"))}"><h2 id="repo-${escapeHtml(o.repo.replace(/[^\w-]/g, "-"))}">${link(`${githubUrl}/${o.repo}`, o.repo)}</h2>
 <table><caption>What runs where in ${escapeHtml(o.repo)}</caption><thead><tr><th scope="col">Component</th>${head}</tr></thead><tbody>${rows}</tbody></table>${attention}
+${renderLocks(o.repo, { components: o.components, environments: o.environments.map((e) => e.name) }, o.manualLocks, now, forms.csrf)}
 <h3>Latest threads</h3><ul>${o.recent.map((t) => `<li>${threadLink(t.id, t.title)} ${statusBadge(t.status)} ${timeTag(t.updatedAt, now)}</li>`).join("")}</ul>
 <p><a href="/threads?repo=${encodeURIComponent(o.repo)}">All threads of ${escapeHtml(o.repo)}</a></p></section>`;
   });
-  return `<h1>Overview</h1>${sections.join("")}`;
+  const flash = forms.flash ? `<p class="flash" role="status">${escapeHtml(forms.flash)}</p>` : "";
+  return `${flash}<h1>Overview</h1>${sections.join("")}`;
 }
 
 export const PAGE_SIZE = 25;

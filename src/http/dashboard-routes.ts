@@ -21,6 +21,7 @@ import {
   renderThreadList,
 } from "./dashboard-overview.js";
 import { renderThreadPage } from "./dashboard-thread.js";
+import { LOCK_ACTIONS, LOCK_DONE_NOTES, queueLockForm, type LockAction } from "./dashboard-locks.js";
 import { API_DECISION_KIND, type ApiDecision } from "../pipeline/approvals.js";
 import { clip } from "../thread/text.js";
 
@@ -28,7 +29,7 @@ export { escapeHtml };
 
 /**
  * The dashboard under `/threads`: an overview of what runs where, the thread list, one page per
- * thread, and its actions (approve, reject, pause, resume, cancel). Pages are rendered on the
+ * thread, and its actions (approve, reject, pause, resume, cancel; lock and unlock on the overview). Pages are rendered on the
  * server and work without JavaScript. A browser signs in with HTTP Basic auth (any user name, an
  * API token from DEPLOYBOT_API_TOKENS as the password) or once through a one-time sign-in link.
  * Actions go to the inbox like every other request, in the signed-in token's name, and only from
@@ -55,6 +56,9 @@ const DONE_NOTES: Record<Action, string> = {
   resume: "Resume sent.",
   cancel: "Cancel sent.",
 };
+
+const STALE_FORM =
+  "this form did not come from this dashboard (or the page is stale): reload the page and try again";
 
 function send(res: ServerResponse, status: number, html: string, headers: Record<string, string> = {}): void {
   res.writeHead(status, {
@@ -165,11 +169,28 @@ async function handle(
     }
     if (path === "/threads/overview") {
       const overviews = await loadOverview(deps.store);
-      return send(res, 200, page(layout("Overview", "overview"), renderOverview(githubUrl, overviews, now)));
+      const done = url.searchParams.get("done");
+      const flash = (LOCK_ACTIONS as readonly string[]).includes(done ?? "")
+        ? LOCK_DONE_NOTES[done as LockAction]
+        : null;
+      const body = renderOverview(githubUrl, overviews, now, { csrf: viewer.csrf, flash });
+      return send(res, 200, page(layout("Overview", "overview"), body));
     }
     const query = parseListQuery(url.searchParams);
     const list = await loadThreadList(deps.store, query);
     return send(res, 200, page(layout("Threads", "threads"), renderThreadList(query, list, now)));
+  }
+
+  const lockAction = path.slice("/threads/locks/".length);
+  if (path.startsWith("/threads/locks/") && (LOCK_ACTIONS as readonly string[]).includes(lockAction)) {
+    if (method !== "POST") {
+      res.setHeader("allow", "POST");
+      throw new HttpError(405, `use the ${lockAction} form on the overview`);
+    }
+    const form = await readForm(req);
+    if (!formIsGenuine(req, viewer, form.get("csrf"))) throw new HttpError(403, STALE_FORM);
+    await queueLockForm({ store: deps.store, clock }, lockAction as LockAction, form, viewer.name);
+    return redirect(res, `/threads/overview?done=${lockAction}`);
   }
 
   const [rawId, action, ...rest] = path.slice("/threads/".length).split("/");
@@ -218,10 +239,7 @@ async function handle(
   }
   const form = await readForm(req);
   if (!formIsGenuine(req, viewer, form.get("csrf"))) {
-    throw new HttpError(
-      403,
-      "this form did not come from this dashboard (or the page is stale): reload the thread and try again",
-    );
+    throw new HttpError(403, STALE_FORM);
   }
   const state = deriveState(thread.events);
   if (state.terminal) throw new HttpError(409, `thread ${id} is ${state.status}: nothing to ${action}`);

@@ -17,6 +17,8 @@ import { verifySlackRequest } from "../slack/verify.js";
 import type { Store } from "../store/store.js";
 import { UNFINISHED_STATUSES } from "../thread/events.js";
 import { approvalClosed, deriveState } from "../thread/state.js";
+import { isLockWord, parseLockCommand } from "../github/lock-command.js";
+import { MANUAL_LOCK_KINDS } from "../pipeline/lock-commands.js";
 import { HttpError, mediaType, pathOf, readBody, sendEmpty, sendJson } from "./body.js";
 import { clip, short } from "../thread/text.js";
 
@@ -37,7 +39,7 @@ export interface SlackRouteDeps {
 const PATHS = new Set(["/slack/actions", "/slack/commands", "/slack/events"]);
 
 export const SLACK_HELP =
-  "Usage: `/deploybot status` lists running deploys; `/deploybot deploy the frontend to staging` or `/deploybot roll back the backend in production` asks for a deploy (add `owner/repo` when the channel serves several repositories).";
+  'Usage: `/deploybot status` lists running deploys; `/deploybot deploy the frontend to staging` or `/deploybot roll back the backend in production` asks for a deploy (add `owner/repo` when the channel serves several repositories); `/deploybot lock production backend "migrating the database"` holds deploys there until `/deploybot unlock production backend`.';
 
 function deliveryId(raw: Buffer): string {
   return `slack:${createHash("sha256").update(raw).digest("hex").slice(0, 40)}`;
@@ -115,6 +117,29 @@ async function command(deps: SlackRouteDeps, raw: Buffer, body: string, res: Ser
       limit: 50,
     });
     return sendJson(res, 200, { response_type: "ephemeral", ...statusBlocks(threads) });
+  }
+  const [word = "", ...rest] = text.split(/\s+/);
+  if (isLockWord(word)) {
+    const parsed = parseLockCommand(word, rest.join(" "));
+    if (parsed.kind === "invalid") {
+      return sendJson(res, 200, {
+        response_type: "ephemeral",
+        text: `I did not understand that: ${parsed.problem}.`,
+      });
+    }
+    await deps.store.enqueue(
+      {
+        deliveryId: deliveryId(raw),
+        source: "slack",
+        kind: MANUAL_LOCK_KINDS.slack,
+        payload: { text, user: cmd.userId, channel: cmd.channelId },
+      },
+      deps.clock(),
+    );
+    return sendJson(res, 200, {
+      response_type: "ephemeral",
+      text: `On it: I'll tell you here once it is ${parsed.kind}ed.`,
+    });
   }
   await deps.store.enqueue(
     {

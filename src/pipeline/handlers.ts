@@ -16,6 +16,13 @@ import { reviewDeploymentGate } from "./deployment-gate.js";
 import { ingestMerge } from "./ingest.js";
 import { INTERNAL_KINDS, LockReleased, SupersedeThread, WakeThread } from "./internal-entries.js";
 import { handleLockReleased, supersedeThread, wakeThread } from "./lock-wake.js";
+import {
+  ApiLockChange,
+  lockFromApi,
+  lockFromSlack,
+  MANUAL_LOCK_KINDS,
+  SlackLockRequest,
+} from "./lock-commands.js";
 import { handlePrComment } from "./pr-commands.js";
 import {
   ApprovalClick,
@@ -94,6 +101,8 @@ export const ENTRY_HANDLERS: Readonly<Record<string, EntryHandler>> = {
   "slack.command": handler(SlashRequest, (deps, request, entry) =>
     handleSlashRequest(deps, request, entry.deliveryId),
   ),
+  [MANUAL_LOCK_KINDS.api]: handler(ApiLockChange, lockFromApi),
+  [MANUAL_LOCK_KINDS.slack]: handler(SlackLockRequest, lockFromSlack),
   [INTERNAL_KINDS.lockReleased]: handler(LockReleased, (deps, released, entry) =>
     handleLockReleased(deps, released, entry.deliveryId),
   ),

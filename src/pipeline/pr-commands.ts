@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { advanceThread } from "../agent/runner.js";
 import type { LoopDeps } from "../agent/loop-deps.js";
 import { COMMAND_USAGE, parsePrCommand, requestText, type PrCommand } from "../github/comment-command.js";
+import { COMMANDING, permissionOf } from "../github/permissions.js";
 import { findByMarker } from "../github/pr-comments.js";
 import { type Octokit } from "../github/repository.js";
 import type { IssueCommentCreated } from "../github/webhooks.js";
@@ -9,6 +10,7 @@ import { NO_BLIND_RETRY } from "../github/deployments.js";
 import type { Thread } from "../thread/events.js";
 import { deriveState } from "../thread/state.js";
 import { controlThread } from "./api-inbox.js";
+import { lockFromComment } from "./lock-commands.js";
 import { decideApproval } from "./approvals.js";
 import { threadIdForMerge } from "./ingest.js";
 import { prThreadRef } from "./pr-threads.js";
@@ -21,9 +23,6 @@ import { clip, type RepoRef, repoRefOf } from "../thread/text.js";
  * comment with a reaction, acts through the same paths as Slack and the REST API (the approver
  * policy, the decider and the policy), and answers in a reply that says what happened or why not.
  */
-
-/** Permissions that may command deploybot (maintain reads as write in `permission`). */
-const COMMANDING = new Set(["admin", "maintain", "write"]);
 
 function replyMarker(commentId: number): string {
   return `<!-- deploybot:reply=${commentId} -->`;
@@ -95,6 +94,9 @@ async function act(
       const thread = await deps.store.getThread(threadId);
       return `Started thread \`${threadId}\` for "${clip(requestText(command), 200)}". ${thread ? statusText(thread) : ""}`.trim();
     }
+    case "lock":
+    case "unlock":
+      return (await lockFromComment(deps, octokit, { repo, command, login, canWrite: true })).text;
     default:
       break;
   }
@@ -167,19 +169,6 @@ async function reply(
   await deps.store.setRef(key, "posted", deps.clock());
 }
 
-/** Whether the user may command: write, maintain or admin permission on the repository. */
-async function permissionOf(octokit: Octokit, ref: RepoRef, login: string): Promise<string> {
-  try {
-    const { data } = await octokit.rest.repos.getCollaboratorPermissionLevel({ ...ref, username: login });
-    return data.permission;
-  } catch (error) {
-    // Not a collaborator at all (an outside user on a public repository).
-    if (typeof error === "object" && error !== null && "status" in error && error.status === 404)
-      return "none";
-    throw error;
-  }
-}
-
 export async function handlePrComment(deps: LoopDeps, payload: IssueCommentCreated): Promise<string> {
   const user = payload.comment.user;
   if (!payload.issue.pull_request) return "skipped: a comment on an issue, not a pull request";
@@ -194,7 +183,15 @@ export async function handlePrComment(deps: LoopDeps, payload: IssueCommentCreat
   let answer = await deps.store.getRef(doneKey);
   if (answer === null) {
     const permission = await permissionOf(octokit, ref, user.login);
-    if (!COMMANDING.has(permission)) {
+    if (command.kind === "lock" || command.kind === "unlock") {
+      // A lock is the repository's, not the thread's: any PR comment may set it, approvers too.
+      const canWrite = COMMANDING.has(permission);
+      const outcome = await lockFromComment(deps, octokit, { repo, command, login: user.login, canWrite });
+      const content = outcome.text.startsWith("Refused") ? "-1" : "eyes";
+      await octokit.rest.reactions.createForIssueComment({ ...ref, comment_id: payload.comment.id, content });
+      answer = outcome.text;
+      deps.log.info({ repo, user: user.login }, `PR comment command ${command.kind}: ${clip(answer, 200)}`);
+    } else if (!COMMANDING.has(permission)) {
       await octokit.rest.reactions.createForIssueComment({
         ...ref,
         comment_id: payload.comment.id,

@@ -147,7 +147,7 @@ export async function handleSlashRequest(
 }
 
 /** Which repository a request is about: named as owner/repo, or the one that uses this channel. */
-async function resolveRepository(
+export async function resolveRepository(
   deps: LoopDeps,
   text: string,
   channel: string,

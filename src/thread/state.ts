@@ -200,7 +200,12 @@ function statusOf(state: ThreadState): {
   if (state.deferred) {
     const key = state.deferred.data.lock_key;
     // A manual lock, a window or freeze, a bake or a verification: the reason says what and until when.
-    if (holdOfKey(key)) return { status: "waiting_for_lock", waitingOn: state.deferred.data.reason };
+    // A manual lock's key finds the thread again when the lock is lifted (threadsWaitingForLock).
+    const hold = holdOfKey(key);
+    if (hold) {
+      const waitingLock = hold === "manual" ? key : null;
+      return { status: "waiting_for_lock", waitingOn: state.deferred.data.reason, waitingLock };
+    }
     // A step waiting for CI holds no lock: it is looked up again by the recovery sweep.
     const ciSha = key.startsWith("ci:") ? key.slice(key.lastIndexOf(":") + 1) : null;
     return {

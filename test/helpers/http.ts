@@ -9,7 +9,11 @@ export function httpRequest(
   options: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {},
 ): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: options.method ?? "GET", headers: options.headers }, (res) => {
+    // A body goes with its length: Node sends none for DELETE otherwise (no chunking by default).
+    const length =
+      options.body === undefined ? {} : { "content-length": String(Buffer.byteLength(options.body)) };
+    const headers = { ...length, ...options.headers };
+    const req = request(url, { method: options.method ?? "GET", headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (chunk: Buffer) => chunks.push(chunk));
       res.on("end", () =>

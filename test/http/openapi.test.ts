@@ -41,8 +41,41 @@ const oversized = () => ({
 });
 const notJson = { body: "reason=later", headers: { "content-type": "application/x-www-form-urlencoded" } };
 
+/** A request that makes a lock operation answer `status` (production of acme/shop is locked). */
+function lockCallFor(method: string, path: string, status: number): Call | null {
+  if (!path.endsWith("/locks")) return null;
+  const place = { repo: "acme/shop", environment: method === "POST" ? "staging" : "production" };
+  const valid = json(method === "POST" ? { ...place, reason: "migrating the database" } : place);
+  switch (status) {
+    case 202:
+      return { method, path, ...valid };
+    case 400:
+      return { method, path, ...json({ ...place, environment: "qa", reason: "because" }) };
+    case 404:
+      // A repository deploybot does not know; to unlock, a place that is not locked.
+      return method === "POST"
+        ? { method, path, ...json({ ...place, repo: "acme/unknown", reason: "because" }) }
+        : { method, path, ...json({ ...place, environment: "staging" }) };
+    case 422: {
+      const key = { "idempotency-key": `openapi-422-${method}-locks` };
+      const other = json({ ...place, component: "frontend", ...(method === "POST" ? { reason: "x" } : {}) });
+      return {
+        method,
+        path,
+        body: other.body,
+        headers: { ...other.headers, ...key },
+        before: { method, path, body: valid.body, headers: { ...valid.headers, ...key } },
+      };
+    }
+    default:
+      return null;
+  }
+}
+
 /** A request that makes `operation` answer `status`. */
 function callFor(method: string, path: string, status: number): Call {
+  const lockCall = lockCallFor(method, path, status);
+  if (lockCall) return lockCall;
   const concrete = (id: string) => path.replace("{id}", id);
   const action = path.split("/").at(-1)!;
   const decides = action === "approve" || action === "reject";
@@ -139,6 +172,14 @@ beforeAll(async () => {
   });
   disabled = await startAppServer({ apiTokens: new Map() });
   await app.store.setRef("repo:acme/shop", "4242", T0);
+  await app.store.setManualLock({
+    repo: "acme/shop",
+    environment: "production",
+    component: null,
+    reason: "migrating the database",
+    by: "octocat",
+    at: T0,
+  });
   const thread = (id: string) => ({ id, repo: "acme/shop", installationId: 4242, title: id });
   await app.store.createThread(
     thread(OPEN),
@@ -221,6 +262,9 @@ describe("the OpenAPI document", () => {
         "POST /api/v1/threads/{id}/answer",
         "POST /api/v1/threads/{id}/approve",
         "POST /api/v1/threads/{id}/reject",
+        "GET /api/v1/locks",
+        "POST /api/v1/locks",
+        "DELETE /api/v1/locks",
       ].sort(),
     );
     expect((await send({ method: "DELETE", path: "/api/v1/threads" })).status).toBe(405);

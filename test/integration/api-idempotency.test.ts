@@ -256,7 +256,7 @@ describe("the OpenAPI description of Idempotency-Key", () => {
         })),
     );
 
-    expect(keyed).toHaveLength(7);
+    expect(keyed).toHaveLength(9);
     for (const { name, responses } of keyed) expect(responses, name).toContain("422");
   });
 });

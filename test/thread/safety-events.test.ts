@@ -93,6 +93,20 @@ describe("the deploy-safety events", () => {
     expect(deriveState(thread.events)).toMatchObject({ status: "waiting_for_lock", waitingOn: reason });
   });
 
+  it("name a manual lock's key as what the step waits on, so unlocking finds it; not a window's", () => {
+    const held = (lock_key: string) =>
+      deriveState(
+        threadWith([
+          ...mergeStart(),
+          on.decision(production),
+          newEvent("step_deferred", { step: production, reason: "held", lock_key }),
+        ]).events,
+      ).waitingLock;
+    const manual = manualLockWaitKey("acme/shop", "backend", "production");
+    expect(held(manual)).toBe(manual);
+    expect(held(windowWaitKey("acme/shop", "production"))).toBeNull();
+  });
+
   it("tell the decider a failed verification, quoting its summary, and skip the dispatch", () => {
     const thread = threadWith([
       ...mergeStart(),
