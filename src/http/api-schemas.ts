@@ -65,10 +65,25 @@ export const ThreadEventShape = z
   })
   .meta({ id: "ThreadEvent", description: "One event of a thread; `data` depends on `type`." });
 
+/** The quorum of the thread's pending (or last approved) approval request. */
+export const ApprovalsView = z
+  .object({
+    approval_id: z.string(),
+    pending: z.boolean(),
+    approvals_required: z.number().int(),
+    approvals: z.number().int(),
+    approved_by: z.array(z.string()).meta({ example: ["U01APPROVER", "octocat (GitHub)"] }),
+  })
+  .meta({
+    id: "Approvals",
+    description: "How many distinct people approved the request, of how many it needs",
+  });
+
 export const ThreadDetail = z.object({
   thread: ThreadSummary.nullable(),
   events: z.array(ThreadEventShape),
   markdown: z.string(),
+  approvals: ApprovalsView.nullable(),
 });
 
 export const LaunchAccepted = z.object({ thread_id: z.string(), accepted: z.literal(true) });
