@@ -20,6 +20,28 @@ export const LaunchBody = z
       .regex(/^[\w.-]+\/[\w.-]+$/, "expected owner/name")
       .meta({ example: "acme/shop" }),
     text: z.string().trim().min(1).max(2_000).meta({ example: "deploy the frontend to staging" }),
+    break_glass: z
+      .strictObject({
+        reason: z
+          .string()
+          .trim()
+          .min(1, "break-glass needs a reason")
+          .max(500)
+          .meta({ example: "checkout is down" }),
+        environment: z
+          .string()
+          .regex(/^[a-z][a-z0-9_-]{0,39}$/, "expected an environment name")
+          .optional()
+          .meta({
+            description: "Where to break glass; without it, wherever this token is listed",
+            example: "production",
+          }),
+      })
+      .optional()
+      .meta({
+        description:
+          "Run the request's steps without approval, windows, freezes and bake, if this token (`api:<name>`) is listed in the environment's `break_glass`; every other rule still applies",
+      }),
   })
   .meta({ id: "LaunchBody" });
 export const ControlBody = z
