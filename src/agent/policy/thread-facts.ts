@@ -14,17 +14,16 @@ export function prAuthorOf(events: readonly ThreadEvent[]): string | null {
   return lastOf(events, "pr_merged")?.data.author ?? lastOf(events, "pr_found")?.data.author ?? null;
 }
 
-/** The answers to an approved request, for the policy's quorum (`PolicyFacts.approvals`). */
+/**
+ * The answers to an approved request, for the policy's quorum (`PolicyFacts.approvals`). No request
+ * time is given: each answer was judged against the expiry as of when it reached deploybot (a click
+ * before the expiry counts though the worker recorded it after), so the policy does not judge it again.
+ */
 export function approvalsOf(
   events: readonly ThreadEvent[],
   approvalId: string,
 ): { answers: ApprovalAnswer[]; prAuthor: string | null; requestedAt: Date | null } {
-  const request = eventsOf(events, "approval_requested").find((e) => e.data.approval_id === approvalId);
-  return {
-    answers: approvalAnswersOf(events, approvalId),
-    prAuthor: prAuthorOf(events),
-    requestedAt: request ? new Date(request.at) : null,
-  };
+  return { answers: approvalAnswersOf(events, approvalId), prAuthor: prAuthorOf(events), requestedAt: null };
 }
 
 /**
