@@ -1,5 +1,7 @@
 import type { RepoConfig } from "../config/repo-config.js";
-import { deciderLabel, eventsOf, lastOf, type ThreadEvent } from "../thread/events.js";
+import { deciderLabel, eventsOf, lastOf, type EventOf, type ThreadEvent } from "../thread/events.js";
+import { deriveState } from "../thread/state.js";
+import { quorumText } from "./policy/quorum.js";
 import { deployActionOf, type NextStep } from "../thread/next-step.js";
 import { BOUND, commitNamer, name, quoteUntrusted, who } from "./context-quote.js";
 
@@ -56,10 +58,12 @@ export function eventLine(
       return `waiting: ${name(event.data.reason, 200)}`;
     case "approval_requested":
       return `approval requested for ${stepText(event.data.step, named)}${
-        event.data.expires_at ? ` (expires ${event.data.expires_at.slice(0, 16)})` : ""
-      }`;
+        (event.data.approvals_required ?? 1) > 1
+          ? ` (needs ${event.data.approvals_required} distinct approvers)`
+          : ""
+      }${event.data.expires_at ? ` (expires ${event.data.expires_at.slice(0, 16)})` : ""}`;
     case "approval_granted":
-      return `approved by ${name(deciderLabel(event.data), 60)}`;
+      return `approved by ${name(deciderLabel(event.data), 60)}${approvalProgress(events, event)}`;
     case "approval_rejected": {
       const request = eventsOf(events, "approval_requested").find(
         (e) => e.data.approval_id === event.data.approval_id,
@@ -168,4 +172,14 @@ export function eventLine(
 /** Errors and refusals before the last successful deploy were resolved; they leave the context. */
 export function isResolved(event: ThreadEvent, lastSuccessSeq: number): boolean {
   return event.seq < lastSuccessSeq && (event.type === "decision_error" || event.type === "policy_refused");
+}
+
+/** ", 1 of 2 approvals" after an approval of a request that needs several; empty otherwise. */
+function approvalProgress(events: readonly ThreadEvent[], granted: EventOf<"approval_granted">): string {
+  const upTo = events.filter((e) => e.seq <= granted.seq);
+  const progress = deriveState(upTo).approvals;
+  if (!progress || progress.approvalId !== granted.data.approval_id || progress.required < 2) return "";
+  return progress.count >= progress.required
+    ? `, ${quorumText(progress)}: approved`
+    : `, ${quorumText(progress)}`;
 }

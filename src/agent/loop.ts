@@ -205,6 +205,7 @@ export function eventsForVerdict(
           approval_id: options.approvalId,
           step,
           expires_at: options.expiresAt,
+          approvals_required: verdict.approvals_required,
         }),
       ];
     case "allow":
@@ -218,6 +219,18 @@ export function eventsForVerdict(
             sha: verdict.action.sha,
             lock_key: verdict.lockKey,
           }),
+          // After the step's own event, whose seq is the step's idempotency key.
+          ...(verdict.breakGlass
+            ? [
+                newEvent("break_glass_used", {
+                  step,
+                  by: verdict.breakGlass.by,
+                  reason: verdict.breakGlass.reason,
+                  channel: verdict.breakGlass.channel,
+                  skipped: verdict.breakGlass.skipped,
+                }),
+              ]
+            : []),
         ];
       }
       if (step.intent === "ask_human") {

@@ -28,7 +28,16 @@ export type Notification =
       card: EventOf<"slack_posted">;
       outcome: ApprovalOutcome;
     }
+  /** One more approval of a request that needs several: the card shows "1 of 2 approvals", in place. */
+  | {
+      kind: "approval_progress";
+      key: string;
+      request: EventOf<"approval_requested">;
+      card: EventOf<"slack_posted">;
+    }
   | { kind: "reminder"; key: string; request: EventOf<"approval_requested">; card: EventOf<"slack_posted"> }
+  /** Someone broke glass: a loud message in the channel. */
+  | { kind: "break_glass"; key: string; event: EventOf<"break_glass_used"> }
   | { kind: "question"; key: string; question: EventOf<"human_needed"> }
   | { kind: "progress"; key: string; event: ProgressEvent };
 
@@ -81,12 +90,28 @@ export function nextNotification(
       case "approval_granted":
       case "approval_rejected":
       case "approval_expired": {
-        const request = requests.get(event.data.approval_id);
-        const card = posted.get(`approval:${event.data.approval_id}`);
-        const key = `approval_update:${event.data.approval_id}`;
+        const id = event.data.approval_id;
+        const request = requests.get(id);
+        const card = posted.get(`approval:${id}`);
+        const key = `approval_update:${id}`;
+        if (event.type === "approval_granted" && lastGrantOf(events, id)?.seq !== event.seq) break;
+        if (event.type === "approval_granted" && state.pendingApproval?.data.approval_id === id) {
+          // The quorum is not reached yet: the card stays open and says how far it got.
+          const progress = `approval_progress:${id}:${event.seq}`;
+          if (request && card?.data.ts && !state.terminal && !posted.has(progress)) {
+            return { kind: "approval_progress", key: progress, request, card };
+          }
+          break;
+        }
+        if (event.type === "approval_granted" && closedWithoutQuorum(events, id)) break;
         if (request && card?.data.ts && !posted.has(key)) {
           return { kind: "approval_update", key, request, card, outcome: event };
         }
+        break;
+      }
+      case "break_glass_used": {
+        const key = `break_glass:${event.seq}`;
+        if (!posted.has(key)) return { kind: "break_glass", key, event };
         break;
       }
       case "human_needed": {
@@ -122,4 +147,17 @@ export function nextNotification(
     }
   }
   return null;
+}
+
+/** The last approval recorded for a request: the one that reached its quorum, once it is approved. */
+function lastGrantOf(events: readonly ThreadEvent[], approvalId: string): ThreadEvent | undefined {
+  return events.findLast((e) => e.type === "approval_granted" && e.data.approval_id === approvalId);
+}
+
+/** Whether a rejection or an expiry closed the request after some approvals: it is the outcome then. */
+function closedWithoutQuorum(events: readonly ThreadEvent[], approvalId: string): boolean {
+  return events.some(
+    (e) =>
+      (e.type === "approval_rejected" || e.type === "approval_expired") && e.data.approval_id === approvalId,
+  );
 }

@@ -9,6 +9,7 @@ import {
   type ApprovalOutcome as CardOutcome,
 } from "../slack/approval-card.js";
 import {
+  breakGlassUsed,
   deployFinished,
   deployStarted,
   questionMessage,
@@ -28,7 +29,7 @@ import {
 import { changedComponents, threadEndedReason } from "../thread/state.js";
 import type { ThreadView } from "../thread/view.js";
 import { uncheckedAuthor } from "./approvers.js";
-import { deployActionOf } from "../thread/next-step.js";
+import { deployActionOf, describeStep } from "../thread/next-step.js";
 import { threadRoot, type ApprovalOutcome, type Notification } from "./notifications.js";
 import { clip, repoRefOf, short } from "../thread/text.js";
 
@@ -114,6 +115,21 @@ export async function sendNotification(
         });
         return [posted("approval_update", n.card.data.ts)];
       }
+      case "approval_progress": {
+        const input = await approvalCardInput(deps, view, n.request, { withChanges: false });
+        await deps.slack.updateMessage({
+          channel: n.card.data.channel,
+          ts: n.card.data.ts!,
+          ...approvalCard(input),
+        });
+        return [posted("approval_update", n.card.data.ts)];
+      }
+      case "break_glass": {
+        const { by, channel: via, reason, skipped, step } = n.event.data;
+        const text = breakGlassUsed({ by, channel: via, reason, skipped, step: describeStep(step) });
+        const message = await post({ channel, text });
+        return [posted("progress", message.ts)];
+      }
       case "reminder": {
         const input = await approvalCardInput(deps, view, n.request, { withChanges: false });
         const message = await post({
@@ -155,7 +171,13 @@ export async function sendNotification(
       deps.log.error({ thread: thread.id, channel }, `Slack refused a ${n.kind} message: ${error.message}`);
       return [
         posted(
-          n.kind === "approval_card" ? "approval" : n.kind === "approval_update" ? "approval_update" : n.kind,
+          n.kind === "approval_card"
+            ? "approval"
+            : n.kind === "approval_update" || n.kind === "approval_progress"
+              ? "approval_update"
+              : n.kind === "break_glass"
+                ? "progress"
+                : n.kind,
           null,
           clip(error.message, 300),
         ),
@@ -267,6 +289,7 @@ async function approvalCardInput(
         : `${decision.data.decider} (${decision.data.model})`
       : "rules",
     expiresAt: request.data.expires_at,
+    quorum: state.approvals?.approvalId === request.data.approval_id ? state.approvals : null,
     uncheckedAuthor: config ? uncheckedAuthor(config, action.environment, merged?.data.author ?? null) : null,
   };
 }

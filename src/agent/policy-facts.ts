@@ -22,6 +22,7 @@ import {
 import type { CiFact, PolicyFacts } from "./policy.js";
 import { lockKeyOf } from "./policy.js";
 import { repoRefOf } from "../thread/text.js";
+import { approvalsOf, breakGlassOf } from "./policy/thread-facts.js";
 
 /**
  * The facts the policy judges a step on. The pure part reads them from the thread's events (what
@@ -72,6 +73,9 @@ export function factsFromEvents(
         ? recordedComparison(events, running.sha, action.sha)
         : null,
     rejected: rejectedSteps(events),
+    // The quorum of an approved step is counted from its answers, one person once across channels.
+    ...(approved && state.approved ? { approvals: approvalsOf(events, state.approved.approvalId) } : {}),
+    ...(action ? { breakGlass: breakGlassOf(events, config, action.environment) } : {}),
   };
 }
 

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { RepoConfig } from "../config/repo-config.js";
-import { deployActionOf } from "../thread/next-step.js";
+import { deployActionOf, describeStep } from "../thread/next-step.js";
+import { quorumText } from "./policy/quorum.js";
 import { deciderLabel, eventsOf, lastOf, type Thread } from "../thread/events.js";
 import { mdText, SAFE_URL } from "../github/markdown.js";
 import { changedComponents, deriveState, type ThreadState } from "../thread/state.js";
@@ -76,6 +77,14 @@ function approvals(thread: Thread): string[] {
   });
 }
 
+/** Each break-glass, loudly: who, what ran without what, and why. */
+function breakGlassLines(thread: Thread): string[] {
+  return eventsOf(thread.events, "break_glass_used").map(({ data }) => {
+    const without = data.skipped.length ? ` without ${data.skipped.join(", ")}` : "";
+    return `🚨 **Break-glass** by ${mdText(deciderLabel(data), 80)}: ${mdText(describeStep(data.step), 120)}${without}. Reason: ${mdText(data.reason, 300)}`;
+  });
+}
+
 function waitingLine(state: ThreadState, config: RepoConfig): string | null {
   if (state.terminal) return null;
   if (state.pendingApproval) {
@@ -94,6 +103,14 @@ function waitingLine(state: ThreadState, config: RepoConfig): string | null {
     const until = state.pendingApproval.data.expires_at
       ? ` (until ${state.pendingApproval.data.expires_at.replace(/\.\d+Z$/, "Z")})`
       : "";
+    const quorum = state.approvals;
+    if (quorum && quorum.required > 1) {
+      const more = quorum.required - quorum.count;
+      const so = quorum.counted.length
+        ? `, approved by ${quorum.counted.map((c) => mdText(c, 80)).join(", ")}`
+        : "";
+      return `**Waiting for** ${more} more approval${more === 1 ? "" : "s"} (${quorumText(quorum)}${so})${who}${until}.`;
+    }
     return `**Waiting for** an approval${who}${until}.`;
   }
   if (state.pendingQuestion)
@@ -145,6 +162,8 @@ export function renderPrComment(
       "",
     );
   }
+  const broken = breakGlassLines(thread);
+  if (broken.length) lines.push(...broken, "");
   const waiting = waitingLine(state, config);
   if (waiting) lines.push(waiting, "");
   const approved = approvals(thread);

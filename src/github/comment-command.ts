@@ -14,8 +14,9 @@ export type PrCommand =
   | { kind: "reject"; reason: string }
   | { kind: "pause" | "cancel"; reason: string | null }
   | { kind: "resume" }
-  | { kind: "rollback"; component: string; environment: string }
-  | { kind: "deploy"; component: string; environment: string }
+  /** `breakGlass`: the reason given with `--break-glass "<reason>"`. */
+  | { kind: "rollback"; component: string; environment: string; breakGlass?: string }
+  | { kind: "deploy"; component: string; environment: string; breakGlass?: string }
   | { kind: "words"; text: string }
   /** A manual lock or unlock of an environment (or one component in it): see lock-command.ts. */
   | LockCommand
@@ -31,6 +32,7 @@ export const COMMAND_USAGE = [
   "`/deploybot pause`, `resume` or `cancel`",
   "`/deploybot rollback <component> <environment>`",
   "`/deploybot deploy <component> to <environment>`",
+  'either with `--break-glass "<reason>"` (people listed in the environment\'s `break_glass`: runs without approval)',
   LOCK_USAGE,
   "or plain words after `/deploybot`, e.g. `/deploybot roll back the frontend in production`",
 ].join(", ");
@@ -47,8 +49,10 @@ export function parsePrCommand(body: string): PrCommand | null {
         l === COMMAND_PREFIX || l.startsWith(`${COMMAND_PREFIX} `) || l.startsWith(`${COMMAND_PREFIX}\t`),
     );
   if (line === undefined) return null;
-  const rest = clip(line.slice(COMMAND_PREFIX.length).trim(), 2_000);
-  if (rest === "") return { kind: "help" };
+  const full = clip(line.slice(COMMAND_PREFIX.length).trim(), 2_000);
+  if (full === "") return { kind: "help" };
+  const { rest, breakGlass } = splitBreakGlass(full);
+  if (breakGlass !== null) return withBreakGlass(parsePrCommand(`${COMMAND_PREFIX} ${rest}`), breakGlass);
   const [word = "", ...args] = rest.split(/\s+/);
   const tail = rest.slice(word.length).trim();
   switch (word.toLowerCase()) {
@@ -80,6 +84,33 @@ export function parsePrCommand(body: string): PrCommand | null {
       if (isLockWord(word)) return parseLockCommand(word, tail);
       return { kind: "words", text: rest };
   }
+}
+
+export const BREAK_GLASS_USAGE =
+  '`/deploybot deploy <component> to <environment> --break-glass "<reason>"` or `/deploybot rollback <component> <environment> --break-glass "<reason>"`';
+
+/**
+ * Splits `--break-glass "<reason>"` off the end of a command's text: `breakGlass` is the reason
+ * (empty when none was given), or null when the flag is absent. Quotes around the reason are
+ * optional. Shared by PR comments and Slack's `/deploybot`.
+ */
+export function splitBreakGlass(text: string): { rest: string; breakGlass: string | null } {
+  const flag = /(?:^|\s)--break-glass(?:\s+([\s\S]*))?$/.exec(text);
+  if (!flag) return { rest: text, breakGlass: null };
+  const raw = (flag[1] ?? "").trim();
+  const quoted = /^(["“'])([\s\S]*)(["”'])$/.exec(raw);
+  return { rest: text.slice(0, flag.index).trim(), breakGlass: (quoted ? quoted[2]! : raw).trim() };
+}
+
+function withBreakGlass(command: PrCommand | null, reason: string): PrCommand {
+  if (command?.kind !== "deploy" && command?.kind !== "rollback") {
+    return {
+      kind: "invalid",
+      problem: `\`--break-glass\` goes with a deploy or a rollback: ${BREAK_GLASS_USAGE}`,
+    };
+  }
+  if (reason === "") return { kind: "invalid", problem: `break-glass needs a reason: ${BREAK_GLASS_USAGE}` };
+  return { ...command, breakGlass: reason };
 }
 
 /** The words a fixed deploy or rollback command stands for, as a request to the decider. */

@@ -59,6 +59,14 @@ export async function launch(deps: ApiChangeDeps, client: string, req: IncomingM
           installation_id: installation ? Number(installation) : null,
           text: body.text,
           client,
+          ...(body.break_glass
+            ? {
+                break_glass: {
+                  reason: body.break_glass.reason,
+                  environment: body.break_glass.environment ?? null,
+                },
+              }
+            : {}),
         },
       },
       deps.clock(),

@@ -8,7 +8,7 @@ import { changeLock, listLocks } from "./api-locks.js";
 import { API_PREFIX } from "./api-schemas.js";
 import { decodePathSegment, HttpError, pathOf, sendJson } from "./body.js";
 import { openApiDocument } from "./openapi.js";
-import { renderMarkdown } from "./thread-markdown.js";
+import { approvalsView, renderMarkdown } from "./thread-markdown.js";
 
 /**
  * The REST API (`/api/v1`, described by `/api/v1/openapi.json`, generated from ./api-operations.ts):
@@ -83,7 +83,12 @@ async function route(
     const thread = await deps.store.getThread(id);
     if (!thread) throw new HttpError(404, `no thread ${id}`);
     const summary = await deps.store.getThreadSummary(id);
-    return sendJson(res, 200, { thread: summary, events: thread.events, markdown: renderMarkdown(thread) });
+    return sendJson(res, 200, {
+      thread: summary,
+      events: thread.events,
+      markdown: renderMarkdown(thread),
+      approvals: approvalsView(thread),
+    });
   }
   if (method !== "POST") throw new HttpError(405, `use POST on /api/v1/threads/{id}/${action}`);
   if (action === "approve" || action === "reject") return decide(deps, client, req, res, id, action);

@@ -20,6 +20,28 @@ export const LaunchBody = z
       .regex(/^[\w.-]+\/[\w.-]+$/, "expected owner/name")
       .meta({ example: "acme/shop" }),
     text: z.string().trim().min(1).max(2_000).meta({ example: "deploy the frontend to staging" }),
+    break_glass: z
+      .strictObject({
+        reason: z
+          .string()
+          .trim()
+          .min(1, "break-glass needs a reason")
+          .max(500)
+          .meta({ example: "checkout is down" }),
+        environment: z
+          .string()
+          .regex(/^[a-z][a-z0-9_-]{0,39}$/, "expected an environment name")
+          .optional()
+          .meta({
+            description: "Where to break glass; without it, wherever this token is listed",
+            example: "production",
+          }),
+      })
+      .optional()
+      .meta({
+        description:
+          "Run the request's steps without approval, windows, freezes and bake, if this token (`api:<name>`) is listed in the environment's `break_glass`; every other rule still applies",
+      }),
   })
   .meta({ id: "LaunchBody" });
 export const ControlBody = z
@@ -65,10 +87,25 @@ export const ThreadEventShape = z
   })
   .meta({ id: "ThreadEvent", description: "One event of a thread; `data` depends on `type`." });
 
+/** The quorum of the thread's pending (or last approved) approval request. */
+export const ApprovalsView = z
+  .object({
+    approval_id: z.string(),
+    pending: z.boolean(),
+    approvals_required: z.number().int(),
+    approvals: z.number().int(),
+    approved_by: z.array(z.string()).meta({ example: ["U01APPROVER", "octocat (GitHub)"] }),
+  })
+  .meta({
+    id: "Approvals",
+    description: "How many distinct people approved the request, of how many it needs",
+  });
+
 export const ThreadDetail = z.object({
   thread: ThreadSummary.nullable(),
   events: z.array(ThreadEventShape),
   markdown: z.string(),
+  approvals: ApprovalsView.nullable(),
 });
 
 export const LaunchAccepted = z.object({ thread_id: z.string(), accepted: z.literal(true) });

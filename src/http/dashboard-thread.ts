@@ -4,6 +4,7 @@ import { deriveState, type ThreadState } from "../thread/state.js";
 import { escapeHtml, link, statusBadge, timeTag } from "./dashboard-html.js";
 import { commitLink, describeStep, repoUrl, type ThreadPageContext } from "./dashboard-thread-links.js";
 import { timelineRow } from "./dashboard-timeline.js";
+import { quorumText } from "../agent/policy/quorum.js";
 
 /**
  * A thread as a web page: what it is about, the actions that apply to it now, and a timeline with
@@ -14,6 +15,14 @@ function hidden(csrf: string): string {
   return `<input type="hidden" name="csrf" value="${escapeHtml(csrf)}">`;
 }
 
+/** " (1 of 2 approvals: U01APPROVER)" beside a request that needs several approvers. */
+function quorumNote(state: ThreadState): string {
+  const progress = state.approvals;
+  if (!progress || progress.required < 2) return "";
+  const who = progress.counted.length ? `: ${progress.counted.join(", ")}` : "";
+  return ` <span class="muted">(${escapeHtml(`${quorumText(progress)}${who}`)})</span>`;
+}
+
 /** The forms that apply to the thread now. */
 function actionsOf(ctx: ThreadPageContext, thread: Thread, state: ThreadState): string {
   if (state.terminal) return `<p class="muted">This thread has ended: nothing to do.</p>`;
@@ -21,7 +30,7 @@ function actionsOf(ctx: ThreadPageContext, thread: Thread, state: ThreadState): 
   const forms: string[] = [];
   if (state.pendingApproval) {
     forms.push(
-      `<form method="post" action="${base}/approve">${hidden(ctx.csrf)}<span>${describeStep(ctx, thread.repo, state.pendingApproval.data.step)}</span><button type="submit" class="primary">Approve</button></form>`,
+      `<form method="post" action="${base}/approve">${hidden(ctx.csrf)}<span>${describeStep(ctx, thread.repo, state.pendingApproval.data.step)}${quorumNote(state)}</span><button type="submit" class="primary">Approve</button></form>`,
     );
     forms.push(
       `<form method="post" action="${base}/reject">${hidden(ctx.csrf)}<label for="reject-reason">Reason for rejecting</label><textarea id="reject-reason" name="reason" rows="2" cols="30" required maxlength="2000"></textarea><button type="submit" class="danger">Reject</button></form>`,

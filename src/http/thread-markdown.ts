@@ -2,6 +2,8 @@ import { mdText, SAFE_URL } from "../github/markdown.js";
 import { deciderLabel, type EventOf, type Thread, type ThreadEvent } from "../thread/events.js";
 import { deployActionOf, type NextStep } from "../thread/next-step.js";
 import { deriveState } from "../thread/state.js";
+import type { z } from "zod";
+import type { ApprovalsView } from "./api-schemas.js";
 import { short, truncate } from "../thread/text.js";
 
 /**
@@ -40,7 +42,11 @@ function markdownLine(event: ThreadEvent): string {
     case "step_deferred":
       return `waiting: ${mdText(event.data.reason, 200)}`;
     case "approval_requested":
-      return `approval requested for ${mdStep(event.data.step)}`;
+      return `approval requested for ${mdStep(event.data.step)}${
+        (event.data.approvals_required ?? 1) > 1
+          ? ` (needs ${event.data.approvals_required} distinct approvers)`
+          : ""
+      }`;
     case "approval_granted":
       return `approved by ${mdText(deciderLabel(event.data), 60)}`;
     case "approval_rejected":
@@ -120,4 +126,18 @@ export function renderMarkdown(thread: Thread): string {
   const status = `**Status:** ${state.status.replace(/_/g, " ")}${state.waitingOn ? ` (${mdText(state.waitingOn, 200)})` : ""}`;
   const bullets = thread.events.map((event) => `- ${markdownLine(event)}`);
   return [title, "", status, "", ...bullets].join("\n");
+}
+
+/** The REST API's view of the thread's approval quorum: "1 of 2", and who approved. */
+export function approvalsView(thread: Thread): z.infer<typeof ApprovalsView> | null {
+  const state = deriveState(thread.events);
+  const progress = state.approvals;
+  if (!progress) return null;
+  return {
+    approval_id: progress.approvalId,
+    pending: state.pendingApproval?.data.approval_id === progress.approvalId,
+    approvals_required: progress.required,
+    approvals: progress.count,
+    approved_by: progress.counted,
+  };
 }

@@ -17,6 +17,8 @@ export const ApiLaunch = z.object({
   installation_id: z.number().int().nullable(),
   text: z.string().min(1),
   client: z.string(),
+  /** A break-glass declared with the launch (`break_glass` in the body). */
+  break_glass: z.object({ reason: z.string().min(1), environment: z.string().nullable() }).optional(),
 });
 
 export const ApiControl = z.object({
@@ -55,6 +57,9 @@ export async function launchFromApi(deps: LoopDeps, launch: z.infer<typeof ApiLa
     installationId,
     text: launch.text,
     origin,
+    ...(launch.break_glass
+      ? { breakGlass: { by: launch.client, channel: "api" as const, ...launch.break_glass } }
+      : {}),
   });
   if (!started.ok) return failLaunch(deps, launch, installationId, started.problem);
   deps.log.info(

@@ -5,17 +5,21 @@ import { advanceThread } from "../agent/runner.js";
 import type { LoopDeps } from "../agent/loop-deps.js";
 import { approverVerdict, type Decider } from "../agent/approvers.js";
 import { membershipsOf } from "./approval-memberships.js";
-import { environmentIndex } from "../config/repo-config.js";
+import { environmentIndex, type RepoConfig } from "../config/repo-config.js";
 import { AppendConflictError } from "../store/store.js";
-import { eventsOf, lastOf, newEvent, type Thread, type ThreadEvent } from "../thread/events.js";
+import { eventsOf, newEvent, type Thread, type ThreadEvent } from "../thread/events.js";
 import { approvalClosed, configOf, deriveState } from "../thread/state.js";
 import { clip } from "../thread/text.js";
+import { personOf } from "../agent/policy/identity.js";
+import { quorumText } from "../agent/policy/quorum.js";
+import { approvalAnswersOf, prAuthorOf } from "../agent/policy/thread-facts.js";
 
 /**
  * Approvals decided on any channel (Slack, a `/deploybot` PR comment, the REST API, the
  * dashboard), judged by the one approver policy (agent/approvers.ts) as of the moment the decision
- * was given; the first valid decision wins and is recorded with who decided and through which
- * channel. The channels differ only in how a person is named and how a refusal is told.
+ * was given. Each valid approval is recorded with who decided and through which channel; the request
+ * stays pending until `approvals_required` distinct people approved it (one person counts once,
+ * whatever the channel), and the first rejection closes it. The channels differ only in how a person is named and how a refusal is told.
  */
 
 /**
@@ -33,13 +37,6 @@ export const ApiDecision = z.object({
 export type ApiDecision = z.infer<typeof ApiDecision>;
 
 export const API_DECISION_KIND = "api.decision";
-
-/** The GitHub login of the author of the pull request the thread deploys, when there is one. */
-export function prAuthorOf(thread: Thread): string | null {
-  return (
-    lastOf(thread.events, "pr_merged")?.data.author ?? lastOf(thread.events, "pr_found")?.data.author ?? null
-  );
-}
 
 export interface DecisionInput {
   /** The approval decided (a Slack card names it); null: the one the thread waits for now. */
@@ -115,7 +112,7 @@ export async function decideApproval(deps: LoopDeps, input: DecisionInput): Prom
       environment: action.environment,
       decider: input.decider,
       decision: input.decision,
-      prAuthor: prAuthorOf(thread),
+      prAuthor: prAuthorOf(thread.events),
       ...(env ? { memberships: await membershipsOf(deps, thread, env, input.decider) } : {}),
     });
     if (!verdict.ok) {
@@ -125,6 +122,16 @@ export async function decideApproval(deps: LoopDeps, input: DecisionInput): Prom
       );
       await input.tell(verdict.reason, thread);
       return `refused: ${verdict.reason}`;
+    }
+    const again =
+      input.decision === "approve" ? approvedBefore(thread, config, approvalId, input.decider) : null;
+    if (again) {
+      const progress = state.approvals ? ` (${quorumText(state.approvals)})` : "";
+      await input.tell(
+        `You already approved this${progress}; it needs another approver, and one person counts once on any channel. Nothing changed.`,
+        thread,
+      );
+      return `skipped: ${who} already approved ${approvalId}`;
     }
     const decided = {
       approval_id: approvalId,
@@ -154,6 +161,14 @@ export async function decideApproval(deps: LoopDeps, input: DecisionInput): Prom
     return `${input.decision}d by ${who} (${input.decider.channel})`;
   }
   throw new Error(`approval ${input.approvalId ?? `of ${threadId}`}: the thread kept changing; retrying`);
+}
+
+/** Whether the decider (as one person across channels) already approved this request. */
+function approvedBefore(thread: Thread, config: RepoConfig, approvalId: string, decider: Decider): boolean {
+  const me = personOf(config, { by: byOf(decider), channel: decider.channel });
+  return approvalAnswersOf(thread.events, approvalId).some(
+    (a) => a.decision === "approve" && personOf(config, a) === me,
+  );
 }
 
 /** An `api.decision` inbox entry (REST API or dashboard): the same policy as every other channel. */

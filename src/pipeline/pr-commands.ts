@@ -87,6 +87,16 @@ async function act(
           installationId: payload.installation.id,
           text: requestText(command),
           origin: { source: "pr_comment", slackUser: null, channel: null, ts: null, requestedBy: login },
+          ...("breakGlass" in command && command.breakGlass
+            ? {
+                breakGlass: {
+                  by: login,
+                  channel: "github" as const,
+                  reason: command.breakGlass,
+                  environment: command.environment,
+                },
+              }
+            : {}),
         });
         if (!started.ok) return `Nothing started: ${started.problem}`;
       } else await advanceThread(deps, threadId);

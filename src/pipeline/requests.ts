@@ -1,6 +1,7 @@
 import { advanceThread } from "../agent/runner.js";
 import type { LoopDeps } from "../agent/loop-deps.js";
-import { REPO_CONFIG_PATH } from "../config/repo-config.js";
+import { REPO_CONFIG_PATH, type RepoConfig } from "../config/repo-config.js";
+import { breakGlassVerdict } from "../agent/policy/break-glass.js";
 import { pullRequestOfCommit } from "../github/installations.js";
 import { ciState, loadRepoConfig, type Octokit } from "../github/repository.js";
 import { newEvent, type EventDataOf } from "../thread/events.js";
@@ -25,9 +26,32 @@ export interface RequestOrigin {
 
 export type StartedRequest = { ok: true } | { ok: false; problem: string };
 
+/** A break-glass declared with a request; `environment` null: wherever its declarer is listed. */
+export type DeclaredBreakGlass = NonNullable<EventDataOf<"chat_request">["break_glass"]>;
+
+/** Whether the declarer may break glass where the request says (anywhere they are listed, if unnamed). */
+function breakGlassProblem(config: RepoConfig, declared: DeclaredBreakGlass): string | null {
+  const named = declared.environment;
+  const environments = config.environments.filter((e) => named === null || e.name === named);
+  if (environments.length === 0) {
+    return `unknown environment "${named}"; this repository has ${config.environments.map((e) => e.name).join(", ")}`;
+  }
+  const verdicts = environments.map((e) => breakGlassVerdict(config, e, declared));
+  if (verdicts.some((v) => v.ok)) return null;
+  const refused = verdicts.find((v) => !v.ok);
+  return refused && !refused.ok ? `${refused.reason}. Nothing was deployed.` : null;
+}
+
 export async function startRequestThread(
   deps: LoopDeps,
-  input: { threadId: string; repo: string; installationId: number; text: string; origin: RequestOrigin },
+  input: {
+    threadId: string;
+    repo: string;
+    installationId: number;
+    text: string;
+    origin: RequestOrigin;
+    breakGlass?: DeclaredBreakGlass;
+  },
 ): Promise<StartedRequest> {
   const ref = repoRefOf(input.repo);
   const octokit = await deps.octokitFor(input.installationId);
@@ -41,6 +65,8 @@ export async function startRequestThread(
           : `${loaded.file} is invalid: ${clip(loaded.problems.join("; "), 1_000)}`,
     };
   }
+  const refused = input.breakGlass ? breakGlassProblem(loaded.config, input.breakGlass) : null;
+  if (refused) return { ok: false, problem: refused };
   const { data: branch } = await octokit.rest.repos.getBranch({ ...ref, branch: loaded.config.branch });
   const head = branch.commit.sha;
   const request = newEvent("chat_request", {
@@ -50,6 +76,7 @@ export async function startRequestThread(
     ts: input.origin.ts,
     source: input.origin.source,
     requested_by: input.origin.requestedBy,
+    ...(input.breakGlass ? { break_glass: input.breakGlass } : {}),
     installation_id: input.installationId,
     owner: ref.owner,
     repo: ref.repo,

@@ -8,7 +8,13 @@ import type { SlackPort } from "../slack/client.js";
 import { newEvent, type EventOf, type Thread } from "../thread/events.js";
 import { deriveState } from "../thread/state.js";
 import { decideApproval as decideOnAnyChannel } from "./approvals.js";
-import { startRequestThread } from "./requests.js";
+import { startRequestThread, type DeclaredBreakGlass } from "./requests.js";
+import {
+  BREAK_GLASS_USAGE,
+  COMMAND_PREFIX,
+  parsePrCommand,
+  splitBreakGlass,
+} from "../github/comment-command.js";
 import { clip } from "../thread/text.js";
 
 /**
@@ -133,6 +139,16 @@ export async function handleSlashRequest(
   request: z.infer<typeof SlashRequest>,
   deliveryId: string,
 ): Promise<string> {
+  const declared = slashBreakGlass(request);
+  if (declared && "problem" in declared) {
+    await tell(
+      deps,
+      request.channel,
+      request.user,
+      refusedClick(`${declared.problem}. Nothing was deployed.`),
+    );
+    return `refused: ${declared.problem}`;
+  }
   const key = `command:${deliveryId}`;
   let ts = await deps.store.getRef(key);
   if (!ts) {
@@ -143,7 +159,35 @@ export async function handleSlashRequest(
     ts = root.ts;
     await deps.store.setRef(key, ts, deps.clock());
   }
-  return startChatThread(deps, { ...request, ts, source: "command" });
+  return startChatThread(deps, {
+    ...request,
+    ...(declared ? { text: declared.text, breakGlass: declared.breakGlass } : {}),
+    ts,
+    source: "command",
+  });
+}
+
+/**
+ * `/deploybot deploy <component> to <environment> --break-glass "<reason>"` (or a rollback), with the
+ * grammar of PR comments (an `owner/repo` may be named too): the declaration, or why it is refused.
+ * Null without `--break-glass`.
+ */
+function slashBreakGlass(
+  request: z.infer<typeof SlashRequest>,
+): { text: string; breakGlass: DeclaredBreakGlass } | { problem: string } | null {
+  const { rest, breakGlass } = splitBreakGlass(request.text.trim());
+  if (breakGlass === null) return null;
+  const words = rest.replace(/(^|\s)[\w.-]+\/[\w.-]+(?=\s|$)/g, " ").trim();
+  const command = parsePrCommand(`${COMMAND_PREFIX} ${words} --break-glass "${breakGlass}"`);
+  if (command?.kind === "invalid") return { problem: command.problem };
+  if ((command?.kind !== "deploy" && command?.kind !== "rollback") || !command.breakGlass) {
+    return { problem: `break-glass needs a reason: ${BREAK_GLASS_USAGE}` };
+  }
+  const environment = command.environment;
+  return {
+    text: rest,
+    breakGlass: { by: request.user, channel: "slack", reason: command.breakGlass, environment },
+  };
 }
 
 /** Which repository a request is about: named as owner/repo, or the one that uses this channel. */
@@ -169,7 +213,14 @@ export async function resolveRepository(
 
 export async function startChatThread(
   deps: LoopDeps,
-  request: { text: string; user: string; channel: string; ts: string; source: "mention" | "command" },
+  request: {
+    text: string;
+    user: string;
+    channel: string;
+    ts: string;
+    source: "mention" | "command";
+    breakGlass?: DeclaredBreakGlass;
+  },
 ): Promise<string> {
   const slack = requireSlack(deps);
   const threadId = `th_${createHash("sha256").update(`slack:${request.channel}:${request.ts}`).digest("hex").slice(0, 20)}`;
@@ -197,6 +248,7 @@ export async function startChatThread(
       ts: request.ts,
       requestedBy: null,
     },
+    ...(request.breakGlass ? { breakGlass: request.breakGlass } : {}),
   });
   if (!started.ok) {
     await reply(started.problem);

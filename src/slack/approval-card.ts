@@ -1,5 +1,6 @@
 import type { ActionsBlock, ContextBlock, KnownBlock } from "@slack/web-api";
 import { short } from "../thread/text.js";
+import { quorumText } from "../agent/policy/quorum.js";
 import {
   commitUrl,
   compareUrl,
@@ -56,6 +57,8 @@ export interface ApprovalCardInput {
    * has no Slack id for them, so deploybot cannot tell them apart from other approvers.
    */
   uncheckedAuthor?: string | null;
+  /** How far a request that needs several approvers got, and who approved it so far. */
+  quorum?: { count: number; required: number; counted: string[] } | null;
 }
 
 export interface ApprovalOutcome {
@@ -116,6 +119,7 @@ function cardBlocks(input: ApprovalCardInput): KnownBlock[] {
     ]),
   );
 
+  if (input.quorum && input.quorum.required > 1) blocks.push(context(quorumLine(input.quorum)));
   blocks.push(section(changesText(input)));
   blocks.push(
     section(
@@ -123,6 +127,14 @@ function cardBlocks(input: ApprovalCardInput): KnownBlock[] {
     ),
   );
   return blocks;
+}
+
+/** "1 of 2 approvals: @alice": the card is updated in place after each approval. */
+function quorumLine(quorum: NonNullable<ApprovalCardInput["quorum"]>): string {
+  const who = quorum.counted.length
+    ? `: ${quorum.counted.map((c) => userMention(c.slice(0, 100))).join(", ")}`
+    : "";
+  return `:busts_in_silhouette: ${quorumText(quorum)}${who}`;
 }
 
 function changesText(input: ApprovalCardInput): string {

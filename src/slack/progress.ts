@@ -1,6 +1,6 @@
 import type { KnownBlock } from "@slack/web-api";
 import { short } from "../thread/text.js";
-import { cut, escapeMrkdwn, link, quote, slackDate, untrusted } from "./mrkdwn.js";
+import { cut, escapeMrkdwn, link, quote, slackDate, untrusted, userMention } from "./mrkdwn.js";
 import { capBlocks, context, section, SLACK_LIMITS, type SlackMessage } from "./block-kit.js";
 
 /** Slack messages about a thread's progress: questions, started and finished steps, the status list. */
@@ -93,6 +93,24 @@ export function threadDone(message: string): string {
 
 export function threadFailed(reason: string): string {
   return `:warning: deploybot stopped: ${untrusted(reason, 2900)}`;
+}
+
+/**
+ * The loud message in the channel when someone broke glass: who, in which environment, why, and
+ * what the step ran without.
+ */
+export function breakGlassUsed(input: {
+  by: string;
+  channel: string;
+  step: string;
+  reason: string;
+  skipped: string[];
+}): string {
+  const without = input.skipped.length ? ` without ${input.skipped.map(escapeMrkdwn).join(", ")}` : "";
+  return cut(
+    `:rotating_light: *Break-glass* by ${userMention(input.by)} (${escapeMrkdwn(input.channel)}): ${escapeMrkdwn(input.step)}${without}. Reason: ${untrusted(input.reason, 500)}`,
+    SLACK_LIMITS.sectionText,
+  );
 }
 
 /** Ephemeral answer to a click that policy refused (not an approver, the PR's author, already decided…). */

@@ -86,6 +86,8 @@ export const ApprovalRequested = z.object({
   approval_id: z.string(),
   step: NextStep,
   expires_at: z.string().nullable(),
+  /** Distinct approvers the step needs (`approvals_required`); absent on requests stored before: one. */
+  approvals_required: z.number().int().min(1).optional(),
 });
 /** The channels an approval can be decided through. */
 export const DECISION_CHANNELS = ["slack", "github", "api", "dashboard"] as const;
@@ -198,6 +200,20 @@ export const ChatRequest = z.object({
   source: z.enum(["mention", "command", "api", "pr_comment"]),
   /** The REST API client (its token's name), or the GitHub login of a `/deploybot` PR comment. */
   requested_by: z.string().nullable().default(null),
+  /**
+   * A break-glass declared with the request (`--break-glass "<reason>"`, or the REST API's
+   * `break_glass`): its steps in `environment` (any environment that lists `by`, when null) run
+   * without approval, windows, freezes and bake if `by` is listed in the environment's `break_glass`.
+   */
+  break_glass: z
+    .object({
+      by: z.string(),
+      channel: z.enum(DECISION_CHANNELS),
+      reason: text(500).min(1),
+      environment: z.string().nullable(),
+    })
+    .nullable()
+    .optional(),
   installation_id: z.number().int(),
   owner: z.string(),
   repo: z.string(),

@@ -1,6 +1,7 @@
 import type { NextStep } from "./next-step.js";
 import { RepoConfigSchema, type RepoConfig } from "../config/repo-config.js";
 import { holdOfKey } from "./hold-keys.js";
+import { quorumText, tallyApprovals, type ApprovalAnswer } from "../agent/policy/quorum.js";
 import {
   deciderLabel,
   eventsOf,
@@ -32,6 +33,11 @@ export interface ThreadState {
   pendingQuestion: EventOf<"human_needed"> | null;
   /** A step a human approved that has not run yet. */
   approved: { step: NextStep; approvalId: string } | null;
+  /**
+   * The quorum of the pending approval (or of the last approved one): distinct people who approved
+   * it so far, as people read them, and how many it needs. Null when no approval was asked.
+   */
+  approvals: ApprovalProgress | null;
   deferred: EventOf<"step_deferred"> | null;
   /** The last decision, when no verdict on it has been recorded yet. */
   unjudged: EventOf<"decision"> | null;
@@ -45,7 +51,33 @@ export interface ThreadState {
   outage: EventOf<"service_unavailable"> | null;
 }
 
+/** How far an approval request got: "1 of 2 approvals", and who gave them. */
+export interface ApprovalProgress {
+  approvalId: string;
+  required: number;
+  count: number;
+  /** Who counted, first answer of each person ("U01APPROVER", "octocat (GitHub)"). */
+  counted: string[];
+}
+
+/** The quorum of a request after one more approval: one person counts once, across channels. */
+function progressAfter(
+  events: readonly ThreadEvent[],
+  request: EventOf<"approval_requested">,
+  answers: ApprovalAnswer[],
+  prAuthor: string | null,
+): ApprovalProgress {
+  const required = request.data.approvals_required ?? 1;
+  const config = configOf(events);
+  const quorum = config
+    ? tallyApprovals({ config, required, answers, prAuthor, expiresAt: null })
+    : { count: answers.length, counted: answers.map((a) => deciderLabel(a)) };
+  return { approvalId: request.data.approval_id, required, count: quorum.count, counted: quorum.counted };
+}
+
 export function deriveState(events: readonly ThreadEvent[]): ThreadState {
+  let answers: ApprovalAnswer[] = [];
+  let prAuthor: string | null = null;
   const state: ThreadState = {
     status: "running",
     waitingOn: null,
@@ -54,6 +86,7 @@ export function deriveState(events: readonly ThreadEvent[]): ThreadState {
     pendingApproval: null,
     pendingQuestion: null,
     approved: null,
+    approvals: null,
     deferred: null,
     unjudged: null,
     consecutiveFailures: 0,
@@ -84,17 +117,34 @@ export function deriveState(events: readonly ThreadEvent[]): ThreadState {
         state.deferred = event;
         state.consecutiveFailures = 0;
         break;
+      case "pr_merged":
+      case "pr_found":
+        prAuthor = event.data.author;
+        break;
       case "approval_requested":
         state.unjudged = null;
         state.pendingApproval = event;
         state.consecutiveFailures = 0;
+        answers = [];
+        state.approvals = progressAfter(events, event, answers, prAuthor);
         break;
-      case "approval_granted":
-        if (state.pendingApproval?.data.approval_id === event.data.approval_id) {
-          state.approved = { step: state.pendingApproval.data.step, approvalId: event.data.approval_id };
+      case "approval_granted": {
+        const pending = state.pendingApproval;
+        if (pending?.data.approval_id !== event.data.approval_id) break;
+        // Each approval is its own event; the request stays pending until its quorum is reached.
+        answers.push({
+          decision: "approve",
+          by: event.data.by,
+          channel: event.data.channel,
+          at: new Date(event.at),
+        });
+        state.approvals = progressAfter(events, pending, answers, prAuthor);
+        if (state.approvals.count >= state.approvals.required) {
+          state.approved = { step: pending.data.step, approvalId: event.data.approval_id };
           state.pendingApproval = null;
         }
         break;
+      }
       case "approval_rejected":
       case "approval_expired":
         if (state.pendingApproval?.data.approval_id === event.data.approval_id) state.pendingApproval = null;
@@ -193,7 +243,9 @@ function statusOf(state: ThreadState): {
   if (state.pendingApproval) {
     return {
       status: "waiting_for_approval",
-      waitingOn: `approval ${state.pendingApproval.data.approval_id}`,
+      waitingOn: `approval ${state.pendingApproval.data.approval_id}${
+        state.approvals && state.approvals.required > 1 ? ` (${quorumText(state.approvals)})` : ""
+      }`,
     };
   }
   if (state.pendingQuestion) return { status: "waiting_for_human", waitingOn: "an answer from a human" };
@@ -260,19 +312,23 @@ export function approvalClosed(
   if (!request) return { kind: "unknown", reason: "deploybot has no such approval" };
   const ended = state.terminal;
   if (ended) return { kind: "thread_ended", reason: threadEndedReason(ended) };
+  const granted: ThreadEvent[] = [];
   for (const event of events) {
     if (
-      (event.type === "approval_granted" ||
-        event.type === "approval_rejected" ||
-        event.type === "approval_expired") &&
+      (event.type === "approval_rejected" || event.type === "approval_expired") &&
       event.data.approval_id === approvalId
     ) {
       if (event.type === "approval_expired") {
         return { kind: "expired", reason: `it expired at ${request.data.expires_at ?? event.at}` };
       }
-      const verb = event.type === "approval_granted" ? "approved" : "rejected";
-      return { kind: "decided", reason: `it was already ${verb} by ${deciderLabel(event.data)}` };
+      return { kind: "decided", reason: `it was already rejected by ${deciderLabel(event.data)}` };
     }
+    if (event.type === "approval_granted" && event.data.approval_id === approvalId) granted.push(event);
+  }
+  const pending = state.pendingApproval?.data.approval_id === approvalId;
+  if (!pending && granted.length > 0) {
+    const by = granted.map((e) => (e.type === "approval_granted" ? deciderLabel(e.data) : "")).join(", ");
+    return { kind: "decided", reason: `it was already approved by ${by}` };
   }
   if (state.pendingApproval?.data.approval_id !== approvalId) {
     return { kind: "replaced", reason: "a newer request replaced it" };

@@ -73,3 +73,38 @@ describe("a /deploybot command in a pull request comment", () => {
     );
   });
 });
+
+describe("a deploy or rollback with --break-glass", () => {
+  it("carries the quoted reason", () => {
+    expect(
+      parsePrCommand('/deploybot deploy backend to production --break-glass "checkout is down"'),
+    ).toEqual({
+      kind: "deploy",
+      component: "backend",
+      environment: "production",
+      breakGlass: "checkout is down",
+    });
+    expect(parsePrCommand("/deploybot rollback backend production --break-glass “bad release”")).toEqual({
+      kind: "rollback",
+      component: "backend",
+      environment: "production",
+      breakGlass: "bad release",
+    });
+  });
+
+  it("is invalid without a reason, and says break-glass needs one", () => {
+    for (const body of [
+      "/deploybot deploy backend to production --break-glass",
+      '/deploybot deploy backend to production --break-glass ""',
+    ]) {
+      const command = parsePrCommand(body);
+      expect(command?.kind).toBe("invalid");
+      expect(command && "problem" in command ? command.problem : "").toContain("break-glass needs a reason");
+    }
+  });
+
+  it("is invalid on anything but a fixed deploy or rollback", () => {
+    expect(parsePrCommand('/deploybot approve --break-glass "now"')?.kind).toBe("invalid");
+    expect(parsePrCommand('/deploybot ship it all --break-glass "now"')?.kind).toBe("invalid");
+  });
+});
