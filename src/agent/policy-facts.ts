@@ -22,6 +22,7 @@ import {
 import type { CiFact, PolicyFacts } from "./policy.js";
 import { lockKeyOf } from "./policy.js";
 import { repoRefOf } from "../thread/text.js";
+import { promotionOf } from "./policy/thread-facts.js";
 
 /**
  * The facts the policy judges a step on. The pure part reads them from the thread's events (what
@@ -37,6 +38,7 @@ export function factsFromEvents(
   approved: boolean,
   observed: Observed = {},
   state: ThreadState = deriveState(thread.events),
+  now?: Date,
 ): PolicyFacts {
   const { events } = thread;
   const config = configOf(events);
@@ -72,7 +74,20 @@ export function factsFromEvents(
         ? recordedComparison(events, running.sha, action.sha)
         : null,
     rejected: rejectedSteps(events),
+    ...(now ? { now, promotion: promotionFacts(events, config, action) } : {}),
   };
+}
+
+/** The step's commit in the environment before the step's: when it succeeded there, its verification. */
+function promotionFacts(
+  events: readonly ThreadEvent[],
+  config: RepoConfig,
+  action: ReturnType<typeof deployActionOf>,
+): PolicyFacts["promotion"] {
+  const index = action ? config.environments.findIndex((e) => e.name === action.environment) : -1;
+  if (!action || index < 1) return undefined;
+  const previous = config.environments[index - 1]!.name;
+  return promotionOf(events, { component: action.component, environment: previous, sha: action.sha });
 }
 
 /** A successful CI state older than this is looked up again before a deploy is judged. */
@@ -149,7 +164,10 @@ export async function gatherPolicyFacts(
   state: ThreadState = deriveState(thread.events),
 ): Promise<GatheredFacts> {
   const action = deployActionOf(step);
-  if (!action) return { facts: factsFromEvents(thread, step, approved, {}, state), observed: [], lock: null };
+  const now = deps.clock();
+  if (!action) {
+    return { facts: factsFromEvents(thread, step, approved, {}, state, now), observed: [], lock: null };
+  }
   const config: RepoConfig = configOf(thread.events)!;
   const ref = repoRefOf(thread.repo);
 
@@ -209,6 +227,6 @@ export async function gatherPolicyFacts(
       }
     : thread;
   // The lookups add CI states and comparisons, which leave the thread's state as it was.
-  const facts = factsFromEvents(known, step, approved, observedFacts, state);
+  const facts = factsFromEvents(known, step, approved, observedFacts, state, now);
   return { facts: { ...facts, lockHolder: lock?.threadId ?? null }, observed, lock };
 }

@@ -51,7 +51,7 @@ export async function judgeStep(run: StepRun, step: NextStep, approved: boolean)
     ? [newEvent("failed", { reason: unreachable.slice(0, 1_000) })]
     : eventsForVerdict(step, verdict, {
         approvalId: (deps.newId ?? (() => `ap_${randomUUID().replaceAll("-", "").slice(0, 20)}`))(),
-        alreadyDeferred: state.deferred !== null,
+        deferred: state.deferred?.data ?? null,
         expiresAt:
           expiresAfter === null ? null : new Date(deps.clock().getTime() + expiresAfter).toISOString(),
       });
