@@ -31,7 +31,10 @@ import { promotionOf } from "./policy/thread-facts.js";
  * running), and the lookups that GitHub answered become events, so the thread shows what was known.
  */
 
-/** The policy's facts from a thread's events (pure), completed by lookups made just before. */
+/**
+ * The policy's facts from a thread's events (pure), completed by lookups made just before. With
+ * `now`, the time of judging, the deploy windows, freezes and bake are judged too.
+ */
 export function factsFromEvents(
   thread: Thread,
   step: NextStep,
