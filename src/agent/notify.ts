@@ -268,6 +268,7 @@ async function approvalCardInput(
       : "rules",
     expiresAt: request.data.expires_at,
     uncheckedAuthor: config ? uncheckedAuthor(config, action.environment, merged?.data.author ?? null) : null,
+    why: request.data.why ?? null,
   };
 }
 

@@ -56,6 +56,8 @@ export interface ApprovalCardInput {
    * has no Slack id for them, so deploybot cannot tell them apart from other approvers.
    */
   uncheckedAuthor?: string | null;
+  /** Why approval is asked beyond the environment's setting, e.g. a deploy outside its windows. */
+  why?: string | null;
 }
 
 export interface ApprovalOutcome {
@@ -116,6 +118,7 @@ function cardBlocks(input: ApprovalCardInput): KnownBlock[] {
     ]),
   );
 
+  if (input.why) blocks.push(section(`*Approval needed because* ${untrusted(input.why, 500)}`));
   blocks.push(section(changesText(input)));
   blocks.push(
     section(
