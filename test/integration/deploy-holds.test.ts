@@ -1,5 +1,5 @@
 import nock from "nock";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { threadIdForMerge } from "../../src/pipeline/ingest.js";
 import { deriveState } from "../../src/thread/state.js";
 import { recoverThreads } from "../../src/worker/sweeps.js";
@@ -23,22 +23,50 @@ import {
   type DeploymentBody,
   type DispatchBody,
 } from "../helpers/github-mocks.js";
-import { createHarness, type Harness } from "../helpers/harness.js";
+import { startAppServer, type AppServer } from "../helpers/app-server.js";
 
 /**
- * Holds that end by themselves, through the app and the worker: a freeze, a bake, a verification.
- * Timers are the recovery sweep over stored events, so the fake clock and one sweep stand for time.
+ * Holds that end by themselves, through the real server (signed webhooks) and the worker: a freeze,
+ * a bake, a verification. Timers are the recovery sweep over stored events, so the fake clock and
+ * one sweep stand for time.
  */
+
+/** The app as a black box, as a test drives it: signed webhooks in, the worker run after each. */
+interface Harness {
+  store: AppServer["store"];
+  worker: AppServer["worker"];
+  now: AppServer["now"];
+  deliver(event: string, payload: unknown): Promise<void>;
+}
+
+let app: AppServer | undefined;
+afterEach(async () => {
+  await app?.stop();
+  app = undefined;
+});
+
+async function createHarness(): Promise<Harness> {
+  const started = await startAppServer();
+  app = started;
+  return {
+    store: started.store,
+    worker: started.worker,
+    now: started.now,
+    async deliver(event, payload) {
+      expect((await started.webhook(event, payload)).status).toBe(200);
+      await started.runWorker();
+    },
+  };
+}
 
 const THREAD_ID = threadIdForMerge(`${OWNER}/${REPO}`, 7, MERGE_SHA);
 const repoPath = `/repos/${OWNER}/${REPO}`;
 
-/** The no-approval config with extra lines for staging and production. */
+/** The no-approval config (without Slack) with extra lines for staging and production. */
 function config(staging: string, production = ""): string {
-  return CONFIG_NO_APPROVAL_YAML.replace("  - name: staging\n", `  - name: staging\n${staging}`).replace(
-    "  - name: production\n",
-    `  - name: production\n${production}`,
-  );
+  return CONFIG_NO_APPROVAL_YAML.replace("slack:\n  channel: C01DEPLOYS\n", "")
+    .replace("  - name: staging\n", `  - name: staging\n${staging}`)
+    .replace("  - name: production\n", `  - name: production\n${production}`);
 }
 
 async function mergeAndDeployStaging(
