@@ -7,7 +7,6 @@ import {
   deployStep,
   MERGE_SHA,
   mergeStart,
-  on,
   sampleConfig,
   threadWith,
 } from "../helpers/thread-builder.js";

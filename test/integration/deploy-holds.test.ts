@@ -72,7 +72,7 @@ function config(staging: string, production = ""): string {
 async function mergeAndDeployStaging(
   harness: Harness,
   yaml: string,
-  history?: Parameters<typeof mockMergeContext>[0]["history"],
+  history?: NonNullable<Parameters<typeof mockMergeContext>[0]>["history"],
 ) {
   const scopes = [
     ...mockMergeContext({ config: yaml, files: ["api/cart.ts"], ...(history ? { history } : {}) }),

@@ -47,7 +47,8 @@ export function promotionOf(
       const { conclusion, url, summary } = event.data;
       // A cancelled or timed-out verification proved nothing: promotion treats it as failed.
       const failed = conclusion === "success" ? "success" : "failure";
-      const said = conclusion === "cancelled" || conclusion === "timed_out" ? (summary ?? conclusion) : summary;
+      const said =
+        conclusion === "cancelled" || conclusion === "timed_out" ? (summary ?? conclusion) : summary;
       verification = { conclusion: failed, url, summary: said };
     }
   }
