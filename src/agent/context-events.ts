@@ -163,11 +163,8 @@ export function eventLine(
     case "pr_comment_posting":
     case "pr_comment_synced":
     case "service_unavailable":
+    case "verify_dispatched":
       return null;
-    case "verify_dispatched": {
-      const d = event.data;
-      return `verification ${name(d.workflow, 100)} of ${name(d.component)} ${named(d.sha)} in ${name(d.environment)} dispatched; promotion waits for its result`;
-    }
   }
 }
 
