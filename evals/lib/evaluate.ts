@@ -87,8 +87,12 @@ function stepOf(pattern: StepPattern): NextStep {
   };
 }
 
+/** The policy judges a case a minute after its last event (windows, freezes and bake need a time). */
 function judgeOn(c: EvalCase, thread: Thread, step: NextStep, approved: boolean): Verdict {
-  const facts = factsFromEvents(thread, step, approved, { history: c.history, prOfThread: c.prOfThread });
+  const last = thread.events.at(-1)?.at ?? thread.createdAt;
+  const now = new Date(Date.parse(last) + 60_000);
+  const observed = { history: c.history, prOfThread: c.prOfThread };
+  const facts = factsFromEvents(thread, step, approved, observed, undefined, now);
   return judge(step, facts);
 }
 

@@ -54,8 +54,11 @@ export function eventLine(
       return `unusable answer: ${quoteUntrusted("error", event.data.error, BOUND.modelText)}`;
     case "policy_refused":
       return `policy refused ${stepText(event.data.step, named)}: ${quoteUntrusted("policy", event.data.reason, BOUND.rejectionReason)}`;
-    case "step_deferred":
-      return `waiting: ${name(event.data.reason, 200)}`;
+    case "step_deferred": {
+      // A held step is judged again by itself when its hold ends: proposing it again changes nothing.
+      const until = event.data.until ? ` (judged again at ${event.data.until.slice(0, 16)}Z)` : "";
+      return `waiting: ${stepText(event.data.step, named)} held: ${name(event.data.reason, 200)}${until}`;
+    }
     case "approval_requested":
       return `approval requested for ${stepText(event.data.step, named)}${
         (event.data.approvals_required ?? 1) > 1

@@ -2,6 +2,7 @@ import { lastEnvironment, type RepoConfig } from "../config/repo-config.js";
 import {
   lastOf,
   newEvent,
+  type EventDataOf,
   type EventOf,
   type NewEvent,
   type Thread,
@@ -14,6 +15,8 @@ import { nextNotification, type Notification } from "./notifications.js";
 import { nextPrCommentSync, type PrCommentSync } from "./pr-comment.js";
 import type { Verdict } from "./policy.js";
 import { short } from "../thread/text.js";
+import { holdOfKey, verifyWaitKey } from "../thread/hold-keys.js";
+import { verificationDue, type Verification, type VerificationDue } from "./verify-plan.js";
 
 /**
  * The control flow, as pure functions: from a thread's events to the one thing to do next, and
@@ -48,6 +51,9 @@ export type Plan =
   | { kind: "expire_approval"; approvalId: string }
   | { kind: "deploy_timeout"; created: EventOf<"deployment_created">; timeoutMs: number }
   | { kind: "pr_comment"; sync: PrCommentSync }
+  /** The environment's `verify` workflow, after a successful deploy there. */
+  | { kind: "dispatch_verify"; verification: Verification }
+  | { kind: "verify_timeout"; verification: Verification; timeoutMs: number }
   | {
       kind: "abandon_deployment";
       authorized: EventOf<"deploy_authorized">;
@@ -124,6 +130,8 @@ function planStep({ thread, state, config }: ThreadView, options: PlanOptions): 
     }
     return { kind: "wait", status: state.status, waitingOn: state.waitingOn };
   }
+  const verification = verificationDue(events, config, options.now);
+  if (verification && verification.kind !== "verifying") return verification;
   // A pause takes effect at the next decision point: a running deploy still finishes and is recorded.
   if (state.paused) return { kind: "wait", status: state.status, waitingOn: state.waitingOn };
   const expiresAt = state.pendingApproval?.data.expires_at;
@@ -141,12 +149,20 @@ function planStep({ thread, state, config }: ThreadView, options: PlanOptions): 
       approvalId: state.approved.approvalId,
     };
   }
-  if (state.deferred)
+  if (state.deferred) {
+    // A hold that ends at a known time, or with a verification still running, is judged again only
+    // then: the sweep that looks at the thread meanwhile asks GitHub nothing.
+    if (isStillHeld(state.deferred, thread.repo, verification, options.now)) {
+      return { kind: "wait", status: state.status, waitingOn: state.waitingOn };
+    }
     return { kind: "judge", step: state.deferred.data.step, approved: false, approvalId: null };
+  }
   if (state.unjudged)
     return { kind: "judge", step: state.unjudged.data.step, approved: false, approvalId: null };
 
   const finished = finishedMessage(thread, config, state.successes);
+  // The last environment's verification is part of the deploy: the thread ends after it.
+  if (finished && verification) return { kind: "wait", status: state.status, waitingOn: state.waitingOn };
   if (finished) return { kind: "finish", message: finished };
 
   if (state.consecutiveFailures >= MAX_CONSECUTIVE_FAILURES) {
@@ -162,6 +178,20 @@ function planStep({ thread, state, config }: ThreadView, options: PlanOptions): 
     };
   }
   return { kind: "decide", config };
+}
+
+/** Whether a deferred step still waits: its hold's `until` is ahead, or its verification runs. */
+function isStillHeld(
+  deferred: EventOf<"step_deferred">,
+  repo: string,
+  verification: VerificationDue | null,
+  now: Date,
+): boolean {
+  const { until, lock_key: key } = deferred.data;
+  if (until && Date.parse(until) > now.getTime()) return true;
+  if (holdOfKey(key) !== "verify" || verification?.kind !== "verifying") return false;
+  const { component, environment, sha } = verification.verification.finished.data;
+  return key === verifyWaitKey(repo, component, environment, sha);
 }
 
 /** When every changed component reached the last environment at the merged SHA, code ends the thread. */
@@ -185,20 +215,26 @@ export function finishedMessage(
 
 /**
  * The events that record a verdict on a step. `approvalId` names the approval to request when the
- * verdict needs one; a repeated `wait` on an already deferred step records nothing new.
+ * verdict needs one; a repeated `wait` on an already deferred step records nothing new unless the
+ * hold changed (another key or end, or another reason for a manual lock, window, bake or verify).
  */
 export function eventsForVerdict(
   step: NextStep,
   verdict: Verdict,
-  options: { approvalId: string; alreadyDeferred: boolean; expiresAt: string | null },
+  options: { approvalId: string; deferred: EventDataOf<"step_deferred"> | null; expiresAt: string | null },
 ): NewEvent[] {
   switch (verdict.kind) {
     case "refuse":
       return [newEvent("policy_refused", { step, reason: verdict.reason })];
-    case "wait":
-      return options.alreadyDeferred
-        ? []
-        : [newEvent("step_deferred", { step, reason: verdict.reason, lock_key: verdict.lockKey })];
+    case "wait": {
+      const deferred = {
+        step,
+        reason: verdict.reason.slice(0, 500),
+        lock_key: verdict.lockKey,
+        ...(verdict.until ? { until: verdict.until.toISOString() } : {}),
+      };
+      return holdChanged(options.deferred, deferred) ? [newEvent("step_deferred", deferred)] : [];
+    }
     case "needs_approval":
       return [
         newEvent("approval_requested", {
@@ -206,6 +242,7 @@ export function eventsForVerdict(
           step,
           expires_at: options.expiresAt,
           approvals_required: verdict.approvals_required,
+          ...(verdict.why ? { why: verdict.why.slice(0, 500) } : {}),
         }),
       ];
     case "allow":
@@ -242,4 +279,17 @@ export function eventsForVerdict(
       }
       return [newEvent("policy_refused", { step, reason: `intent ${step.intent} cannot run` })];
   }
+}
+
+/**
+ * Whether a new deferral says something the recorded one does not. A CI wait's reason quotes the
+ * checks as they go, so only another key or end counts for it (the sweep looks CI up again anyway).
+ */
+function holdChanged(
+  recorded: EventDataOf<"step_deferred"> | null,
+  next: EventDataOf<"step_deferred">,
+): boolean {
+  if (!recorded) return true;
+  if (recorded.lock_key !== next.lock_key || recorded.until !== next.until) return true;
+  return holdOfKey(next.lock_key) !== null && recorded.reason !== next.reason;
 }

@@ -291,6 +291,7 @@ async function approvalCardInput(
     expiresAt: request.data.expires_at,
     quorum: state.approvals?.approvalId === request.data.approval_id ? state.approvals : null,
     uncheckedAuthor: config ? uncheckedAuthor(config, action.environment, merged?.data.author ?? null) : null,
+    why: request.data.why ?? null,
   };
 }
 

@@ -22,7 +22,7 @@ import {
 import type { CiFact, PolicyFacts } from "./policy.js";
 import { lockKeyOf } from "./policy.js";
 import { repoRefOf } from "../thread/text.js";
-import { approvalsOf, breakGlassOf } from "./policy/thread-facts.js";
+import { approvalsOf, breakGlassOf, promotionOf } from "./policy/thread-facts.js";
 
 /**
  * The facts the policy judges a step on. The pure part reads them from the thread's events (what
@@ -31,13 +31,17 @@ import { approvalsOf, breakGlassOf } from "./policy/thread-facts.js";
  * running), and the lookups that GitHub answered become events, so the thread shows what was known.
  */
 
-/** The policy's facts from a thread's events (pure), completed by lookups made just before. */
+/**
+ * The policy's facts from a thread's events (pure), completed by lookups made just before. With
+ * `now`, the time of judging, the deploy windows, freezes and bake are judged too.
+ */
 export function factsFromEvents(
   thread: Thread,
   step: NextStep,
   approved: boolean,
   observed: Observed = {},
   state: ThreadState = deriveState(thread.events),
+  now?: Date,
 ): PolicyFacts {
   const { events } = thread;
   const config = configOf(events);
@@ -76,7 +80,20 @@ export function factsFromEvents(
     // The quorum of an approved step is counted from its answers, one person once across channels.
     ...(approved && state.approved ? { approvals: approvalsOf(events, state.approved.approvalId) } : {}),
     ...(action ? { breakGlass: breakGlassOf(events, config, action.environment) } : {}),
+    ...(now ? { now, promotion: promotionFacts(events, config, action) } : {}),
   };
+}
+
+/** The step's commit in the environment before the step's: when it succeeded there, its verification. */
+function promotionFacts(
+  events: readonly ThreadEvent[],
+  config: RepoConfig,
+  action: ReturnType<typeof deployActionOf>,
+): PolicyFacts["promotion"] {
+  const index = action ? config.environments.findIndex((e) => e.name === action.environment) : -1;
+  if (!action || index < 1) return undefined;
+  const previous = config.environments[index - 1]!.name;
+  return promotionOf(events, { component: action.component, environment: previous, sha: action.sha });
 }
 
 /** A successful CI state older than this is looked up again before a deploy is judged. */
@@ -153,7 +170,10 @@ export async function gatherPolicyFacts(
   state: ThreadState = deriveState(thread.events),
 ): Promise<GatheredFacts> {
   const action = deployActionOf(step);
-  if (!action) return { facts: factsFromEvents(thread, step, approved, {}, state), observed: [], lock: null };
+  const now = deps.clock();
+  if (!action) {
+    return { facts: factsFromEvents(thread, step, approved, {}, state, now), observed: [], lock: null };
+  }
   const config: RepoConfig = configOf(thread.events)!;
   const ref = repoRefOf(thread.repo);
 
@@ -213,7 +233,7 @@ export async function gatherPolicyFacts(
       }
     : thread;
   // The lookups add CI states and comparisons, which leave the thread's state as it was.
-  const facts = factsFromEvents(known, step, approved, observedFacts, state);
+  const facts = factsFromEvents(known, step, approved, observedFacts, state, now);
   // A person's lock holds every step to its place (rollbacks included): read fresh for each judgement.
   const manualLocks = await deps.store.listManualLocks(thread.repo);
   return { facts: { ...facts, lockHolder: lock?.threadId ?? null, manualLocks }, observed, lock };

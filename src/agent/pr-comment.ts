@@ -2,7 +2,8 @@ import { createHash } from "node:crypto";
 import type { RepoConfig } from "../config/repo-config.js";
 import { deployActionOf, describeStep } from "../thread/next-step.js";
 import { quorumText } from "./policy/quorum.js";
-import { deciderLabel, eventsOf, lastOf, type Thread } from "../thread/events.js";
+import { deciderLabel, eventsOf, lastOf, type EventOf, type Thread } from "../thread/events.js";
+import { holdOfKey } from "../thread/hold-keys.js";
 import { mdText, SAFE_URL } from "../github/markdown.js";
 import { changedComponents, deriveState, type ThreadState } from "../thread/state.js";
 import { short } from "../thread/text.js";
@@ -42,7 +43,9 @@ function cell(thread: Thread, state: ThreadState, component: string, environment
   }
   const deferred = state.deferred ? deployActionOf(state.deferred.data.step) : null;
   if (deferred && deferred.component === component && deferred.environment === environment) {
-    return `⏳ queued behind another deploy`;
+    // A manual lock, window, freeze, bake or verification says what holds the step and until when.
+    const held = holdOfKey(state.deferred!.data.lock_key);
+    return held ? `⏳ ${mdText(state.deferred!.data.reason, 200)}` : `⏳ queued behind another deploy`;
   }
   const last = finished.at(-1);
   if (!last) return "·";
@@ -56,8 +59,26 @@ function cell(thread: Thread, state: ThreadState, component: string, environment
       ? link("log", last.data.log_url)
       : null,
   ].filter(Boolean);
-  const mark = last.data.outcome === "success" ? "✅ deployed" : "❌ failed";
+  const verified = verificationMark(thread, last);
+  const mark = last.data.outcome === "success" ? `✅ deployed${verified}` : "❌ failed";
   return `${mark} \`${short(last.data.sha)}\`${details.length ? ` · ${details.join(" · ")}` : ""}`;
+}
+
+/** The verification of a successful deploy, when the environment has one: running, passed or failed. */
+function verificationMark(thread: Thread, finished: EventOf<"deploy_finished">): string {
+  const { component, environment, sha } = finished.data;
+  let mark = "";
+  for (const e of thread.events) {
+    if (e.seq <= finished.seq || (e.type !== "verify_dispatched" && e.type !== "verify_finished")) continue;
+    if (e.data.component !== component || e.data.environment !== environment || e.data.sha !== sha) continue;
+    if (e.type === "verify_dispatched") mark = ", 🔍 verifying";
+    else {
+      const run = link("verification", e.data.url);
+      const outcome = e.data.conclusion === "success" ? "passed" : e.data.conclusion.replace("_", " ");
+      mark = `, ${e.data.conclusion === "success" ? "✅" : "❌"} ${run} ${outcome}`;
+    }
+  }
+  return mark;
 }
 
 /** Who approved or rejected a step to an environment, in this thread, and through which channel. */
@@ -103,15 +124,16 @@ function waitingLine(state: ThreadState, config: RepoConfig): string | null {
     const until = state.pendingApproval.data.expires_at
       ? ` (until ${state.pendingApproval.data.expires_at.replace(/\.\d+Z$/, "Z")})`
       : "";
+    const why = state.pendingApproval.data.why ? `: ${mdText(state.pendingApproval.data.why, 300)}` : "";
     const quorum = state.approvals;
     if (quorum && quorum.required > 1) {
       const more = quorum.required - quorum.count;
       const so = quorum.counted.length
         ? `, approved by ${quorum.counted.map((c) => mdText(c, 80)).join(", ")}`
         : "";
-      return `**Waiting for** ${more} more approval${more === 1 ? "" : "s"} (${quorumText(quorum)}${so})${who}${until}.`;
+      return `**Waiting for** ${more} more approval${more === 1 ? "" : "s"} (${quorumText(quorum)}${so})${who}${until}${why}.`;
     }
-    return `**Waiting for** an approval${who}${until}.`;
+    return `**Waiting for** an approval${who}${until}${why}.`;
   }
   if (state.pendingQuestion)
     return `**Waiting for** an answer: ${mdText(state.pendingQuestion.data.question, 300)}`;

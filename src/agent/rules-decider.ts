@@ -11,7 +11,13 @@ import {
 } from "./decide.js";
 import { deployActionOf, parseNextStep } from "../thread/next-step.js";
 import { ask, deploy, done, type RawStep, RETRY, ROLLBACK, STOP } from "./rules-vocabulary.js";
-import { afterFailure, authorizationOf, endedApproval, isLatest } from "./rules-history.js";
+import {
+  afterFailure,
+  authorizationOf,
+  endedApproval,
+  failedVerification,
+  isLatest,
+} from "./rules-history.js";
 import { targetOf } from "./rules-target.js";
 import { afterRejection, promote } from "./rules-promote.js";
 
@@ -51,6 +57,13 @@ function nextStep(events: readonly ThreadEvent[], config: RepoConfig): RawStep {
 
   const finished = lastOf(events, "deploy_finished");
   const answer = lastOf(events, "human_answered");
+  const unverified = failedVerification(events);
+  if (unverified) {
+    if (answer && answer.seq > unverified.seq && STOP.test(answer.data.answer)) {
+      return done(`stopped after the failed verification in ${unverified.data.environment}, as asked`);
+    }
+    return afterFailure(events, unverified);
+  }
   if (finished?.data.outcome === "failure") {
     if (answer && answer.seq > finished.seq) {
       const words = answer.data.answer;

@@ -20,8 +20,13 @@ export function authorizationOf(
     .at(-1);
 }
 
-export function afterFailure(events: readonly ThreadEvent[], failed: EventOf<"deploy_finished">): RawStep {
-  const { component, environment, sha, summary } = failed.data;
+/** What failed: a deploy, or the verification of one that succeeded. */
+type Failed = EventOf<"deploy_finished"> | EventOf<"verify_finished">;
+
+export function afterFailure(events: readonly ThreadEvent[], failed: Failed): RawStep {
+  const { component, environment, sha } = failed.data;
+  const summary = failed.data.summary ?? "";
+  const what = failed.type === "verify_finished" ? "verification" : "deploy";
   const target = rollbackTargetAt(events, component, environment);
   if (target && target !== sha) {
     return {
@@ -29,14 +34,25 @@ export function afterFailure(events: readonly ThreadEvent[], failed: EventOf<"de
       component,
       environment,
       to_sha: target,
-      reason: `the deploy of ${component} ${short(sha)} to ${environment} failed; ${short(target)} ran there before`,
+      reason: `the ${what} of ${component} ${short(sha)} ${what === "deploy" ? "to" : "in"} ${environment} failed; ${short(target)} ran there before`,
     };
   }
-  const what = summary.trim() ? truncate(oneLine(summary), 300) : "no details";
+  const details = summary.trim() ? truncate(oneLine(summary), 300) : "no details";
   return ask(
-    `The deploy of ${component} to ${environment} failed (${what}). Retry, or stop?`,
+    `The ${what} of ${component} ${what === "deploy" ? "to" : "in"} ${environment} failed (${details}). Retry, or stop?`,
     `no earlier good version of ${component} in ${environment} to roll back to`,
   );
+}
+
+/**
+ * The last verification, when it failed (or never reported) after the last deploy result, so the
+ * commit it checked still runs there.
+ */
+export function failedVerification(events: readonly ThreadEvent[]): EventOf<"verify_finished"> | null {
+  const verified = lastOf(events, "verify_finished");
+  const finished = lastOf(events, "deploy_finished");
+  if (!verified || verified.data.conclusion === "success") return null;
+  return !finished || verified.seq > finished.seq ? verified : null;
 }
 
 /** The last approval request, when a human rejected it or it expired, and how. */

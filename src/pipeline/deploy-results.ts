@@ -10,6 +10,7 @@ import {
 import type { DeploymentRecord } from "../store/store.js";
 import { runEndedWithoutDeployment } from "./adopt-deployment.js";
 import { compactFailure, runIdFromUrl } from "./failure.js";
+import { verifyRunCompleted } from "./verify-results.js";
 
 /** How a deploy's result reaches its thread: a final deployment status, or the end of its workflow run. */
 
@@ -43,8 +44,13 @@ export async function deploymentStatusCreated(
   return `deployment ${record.deploymentId} ${outcome}`;
 }
 
-/** `workflow_run.completed`: a deploy run that ended without a final deployment status ends the deploy. */
+/**
+ * `workflow_run.completed`: a verification run records its result; a deploy run that ended without
+ * a final deployment status ends the deploy.
+ */
 export async function workflowRunCompleted(deps: ResultDeps, payload: WorkflowRunCompleted): Promise<string> {
+  const verified = await verifyRunCompleted(deps, payload);
+  if (verified) return verified;
   const run = payload.workflow_run;
   const byTitle = deploymentIdInRunTitle(run.display_title);
   const record =

@@ -59,6 +59,8 @@ export interface ApprovalCardInput {
   uncheckedAuthor?: string | null;
   /** How far a request that needs several approvers got, and who approved it so far. */
   quorum?: { count: number; required: number; counted: string[] } | null;
+  /** Why approval is asked beyond the environment's setting, e.g. a deploy outside its windows. */
+  why?: string | null;
 }
 
 export interface ApprovalOutcome {
@@ -120,6 +122,7 @@ function cardBlocks(input: ApprovalCardInput): KnownBlock[] {
   );
 
   if (input.quorum && input.quorum.required > 1) blocks.push(context(quorumLine(input.quorum)));
+  if (input.why) blocks.push(section(`*Approval needed because* ${untrusted(input.why, 500)}`));
   blocks.push(section(changesText(input)));
   blocks.push(
     section(

@@ -88,6 +88,8 @@ export const ApprovalRequested = z.object({
   expires_at: z.string().nullable(),
   /** Distinct approvers the step needs (`approvals_required`); absent on requests stored before: one. */
   approvals_required: z.number().int().min(1).optional(),
+  /** Why approval is asked beyond the environment's setting, e.g. a deploy outside its windows. */
+  why: text(500).optional(),
 });
 /** The channels an approval can be decided through. */
 export const DECISION_CHANNELS = ["slack", "github", "api", "dashboard"] as const;
@@ -303,7 +305,8 @@ export const VerifyFinished = z.object({
   environment: z.string(),
   component: z.string(),
   sha: Sha,
-  conclusion: z.enum(["success", "failure"]),
+  /** `timed_out`: no result within the environment's `deploy_timeout`; all but success block promotion. */
+  conclusion: z.enum(["success", "failure", "cancelled", "timed_out"]),
   url: z.string().nullable().default(null),
   summary: text(1_000).nullable().default(null),
 });

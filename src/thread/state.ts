@@ -49,6 +49,8 @@ export interface ThreadState {
   paused: EventOf<"paused"> | null;
   /** The service the last step could not reach, until any later event shows progress. */
   outage: EventOf<"service_unavailable"> | null;
+  /** A verification dispatched after a deploy whose result has not come yet. */
+  verifying?: EventOf<"verify_dispatched"> | null;
 }
 
 /** How far an approval request got: "1 of 2 approvals", and who gave them. */
@@ -194,6 +196,12 @@ export function deriveState(events: readonly ThreadEvent[]): ThreadState {
       case "resumed":
         state.paused = null;
         break;
+      case "verify_dispatched":
+        state.verifying = event;
+        break;
+      case "verify_finished":
+        state.verifying = null;
+        break;
       default:
         break;
     }
@@ -264,6 +272,14 @@ function statusOf(state: ThreadState): {
       status: "waiting_for_lock",
       waitingOn: ciSha ? `CI of ${ciSha.slice(0, 7)} to pass` : `lock ${key}`,
       waitingLock: ciSha ? null : key,
+    };
+  }
+  if (state.verifying) {
+    const v = state.verifying.data;
+    const run = v.run_id !== null ? ` (run ${v.run_id})` : "";
+    return {
+      status: "waiting_for_deploy",
+      waitingOn: `the verification ${v.workflow} of ${v.component} ${v.sha.slice(0, 7)} in ${v.environment}${run}`,
     };
   }
   return { status: "running", waitingOn: null };

@@ -194,7 +194,7 @@ describe("planning a thread's next step", () => {
 });
 
 describe("recording a verdict", () => {
-  const options = { approvalId: "ap_1", alreadyDeferred: false, expiresAt: null };
+  const options = { approvalId: "ap_1", deferred: null, expiresAt: null };
 
   it("records a refusal with its reason, for the next decision to read", () => {
     expect(eventsForVerdict(deployStaging, { kind: "refuse", reason: "nope" }, options)).toEqual([
@@ -216,7 +216,8 @@ describe("recording a verdict", () => {
       },
     };
     expect(eventsForVerdict(deployStaging, verdict, options)).toHaveLength(1);
-    expect(eventsForVerdict(deployStaging, verdict, { ...options, alreadyDeferred: true })).toEqual([]);
+    const deferred = { step: deployStaging, reason: "busy", lock_key: "k" };
+    expect(eventsForVerdict(deployStaging, verdict, { ...options, deferred })).toEqual([]);
   });
 
   it("turns ask_human into a question and done_for_now into the end", () => {

@@ -92,6 +92,12 @@ describe("the approval card", () => {
     expect(text).toContain("openai (gpt-4.1-mini)");
   });
 
+  it("says why approval is needed when a closed window asks for it", () => {
+    const why = "production is outside its deploy windows (mon-fri 09:00-17:00 Europe/Berlin)";
+    expect(allText(approvalCard(cardInput({ why })))).toContain(`*Approval needed because* ${why}`);
+    expect(allText(approvalCard(cardInput()))).not.toContain("Approval needed because");
+  });
+
   it("shows the expiry as a Slack date with the ISO time as fallback", () => {
     const text = allText(approvalCard(cardInput()));
     expect(text).toContain(`<!date^${EXPIRES_UNIX}^{date_short_pretty} {time}|${EXPIRES}>`);

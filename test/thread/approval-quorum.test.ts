@@ -101,7 +101,7 @@ describe("an approval that needs two approvers", () => {
         approvals_required: 2,
         approvals: 0,
       },
-      { approvalId: "ap_2", alreadyDeferred: false, expiresAt: null },
+      { approvalId: "ap_2", deferred: null, expiresAt: null },
     );
     expect(event).toMatchObject({ type: "approval_requested", data: { approvals_required: 2 } });
   });

@@ -78,6 +78,23 @@ describe("the deploy-safety events", () => {
     expect(() => validateNewEvent(newEvent("step_deferred", { ...base, until: "next monday" }))).toThrow();
   });
 
+  it("tell the decider which step is held, why, and when it is judged again", () => {
+    const reason = "production is frozen until 4 Jan 09:00 CET: Year-end freeze; the step waits";
+    const thread = threadWith([
+      ...mergeStart(),
+      on.decision(production),
+      newEvent("step_deferred", {
+        step: production,
+        reason,
+        lock_key: windowWaitKey("acme/shop", "production"),
+        until: "2027-01-04T08:00:00.000Z",
+      }),
+    ]);
+    const context = renderContext(thread, sampleConfig());
+    expect(context).toContain(`held: ${reason} (judged again at 2027-01-04T08:00Z)`);
+    expect(context).toMatch(/waiting: deploy backend \S+ to production held/);
+  });
+
   it("show a step held by a manual lock as waiting on the lock's reason", () => {
     const reason =
       "production is locked by @octocat: migrating the database; the step waits until it is unlocked";

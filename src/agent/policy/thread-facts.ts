@@ -84,7 +84,11 @@ export function promotionOf(
     }
     if (event.type === "verify_finished" && same(event.data)) {
       const { conclusion, url, summary } = event.data;
-      verification = { conclusion, url, summary };
+      // A cancelled or timed-out verification proved nothing: promotion treats it as failed.
+      const failed = conclusion === "success" ? "success" : "failure";
+      const said =
+        conclusion === "cancelled" || conclusion === "timed_out" ? (summary ?? conclusion) : summary;
+      verification = { conclusion: failed, url, summary: said };
     }
   }
   return { succeededAt, verification };

@@ -10,6 +10,7 @@ import { syncPrComment } from "./pr-comment.js";
 import { escalateStep, expireApprovalStep, finishStep } from "./recorded.js";
 import type { StepRun } from "./step-run.js";
 import { deployTimeoutStep, runTimeoutStep } from "./timeouts.js";
+import { dispatchVerifyStep, verifyTimeoutStep } from "./verify.js";
 
 /** A plan that does something (the others make the run stop). */
 export type ActionPlan = Exclude<Plan, { kind: "idle" | "wait" }>;
@@ -36,6 +37,8 @@ const EXECUTORS: Executors = {
   expire_approval: expireApprovalStep,
   escalate: escalateStep,
   finish: finishStep,
+  dispatch_verify: dispatchVerifyStep,
+  verify_timeout: verifyTimeoutStep,
 };
 
 export function executeStep(run: StepRun, plan: ActionPlan): Promise<"settled" | void> {

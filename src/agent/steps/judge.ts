@@ -51,10 +51,7 @@ export async function judgeStep(run: StepRun, step: NextStep, approved: boolean)
     ? [newEvent("failed", { reason: unreachable.slice(0, 1_000) })]
     : eventsForVerdict(step, verdict, {
         approvalId: (deps.newId ?? (() => `ap_${randomUUID().replaceAll("-", "").slice(0, 20)}`))(),
-        // A wait on another key (a deploy lock, then a person's lock) is recorded: it is what wakes the thread.
-        alreadyDeferred:
-          state.deferred !== null &&
-          (verdict.kind !== "wait" || state.deferred.data.lock_key === verdict.lockKey),
+        deferred: state.deferred?.data ?? null,
         expiresAt:
           expiresAfter === null ? null : new Date(deps.clock().getTime() + expiresAfter).toISOString(),
       });
