@@ -1,7 +1,7 @@
 import type { RepoConfig } from "../config/repo-config.js";
 import { deciderLabel, eventsOf, lastOf, type EventOf, type ThreadEvent } from "../thread/events.js";
 import { deriveState } from "../thread/state.js";
-import { quorumText } from "./policy/quorum.js";
+import { quorumText } from "../thread/quorum.js";
 import { deployActionOf, type NextStep } from "../thread/next-step.js";
 import { BOUND, commitNamer, name, quoteUntrusted, who } from "./context-quote.js";
 

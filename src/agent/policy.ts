@@ -5,7 +5,7 @@ import { deployActionOf, type DeployAction, type NextStep } from "../thread/next
 import type { VerificationFact } from "./policy/bake.js";
 import type { BreakGlass } from "./policy/break-glass.js";
 import type { ManualLock } from "./policy/manual-locks.js";
-import type { ApprovalAnswer } from "./policy/quorum.js";
+import type { ApprovalAnswer } from "../thread/quorum.js";
 import { judgeApproval, judgeHolds, type BreakGlassUse } from "./policy/safety.js";
 
 /**

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { RepoConfig } from "../config/repo-config.js";
 import { deployActionOf, describeStep } from "../thread/next-step.js";
-import { quorumText } from "./policy/quorum.js";
+import { quorumText } from "../thread/quorum.js";
 import { deciderLabel, eventsOf, lastOf, type EventOf, type Thread } from "../thread/events.js";
 import { holdOfKey } from "../thread/hold-keys.js";
 import { mdText, SAFE_URL } from "../github/markdown.js";

@@ -4,7 +4,7 @@ import { deriveState, type ThreadState } from "../thread/state.js";
 import { escapeHtml, link, statusBadge, timeTag } from "./dashboard-html.js";
 import { commitLink, describeStep, repoUrl, type ThreadPageContext } from "./dashboard-thread-links.js";
 import { timelineRow } from "./dashboard-timeline.js";
-import { quorumText } from "../agent/policy/quorum.js";
+import { quorumText } from "../thread/quorum.js";
 
 /**
  * A thread as a web page: what it is about, the actions that apply to it now, and a timeline with

@@ -10,8 +10,8 @@ import { AppendConflictError } from "../store/store.js";
 import { eventsOf, newEvent, type Thread, type ThreadEvent } from "../thread/events.js";
 import { approvalClosed, configOf, deriveState } from "../thread/state.js";
 import { clip } from "../thread/text.js";
-import { personOf } from "../agent/policy/identity.js";
-import { quorumText } from "../agent/policy/quorum.js";
+import { personOf } from "../thread/identity.js";
+import { quorumText } from "../thread/quorum.js";
 import { approvalAnswersOf, prAuthorOf } from "../agent/policy/thread-facts.js";
 
 /**

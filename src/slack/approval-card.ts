@@ -1,6 +1,6 @@
 import type { ActionsBlock, ContextBlock, KnownBlock } from "@slack/web-api";
 import { short } from "../thread/text.js";
-import { quorumText } from "../agent/policy/quorum.js";
+import { quorumText } from "../thread/quorum.js";
 import {
   commitUrl,
   compareUrl,

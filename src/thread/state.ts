@@ -1,7 +1,7 @@
 import type { NextStep } from "./next-step.js";
 import { RepoConfigSchema, type RepoConfig } from "../config/repo-config.js";
 import { holdOfKey } from "./hold-keys.js";
-import { quorumText, tallyApprovals, type ApprovalAnswer } from "../agent/policy/quorum.js";
+import { quorumText, tallyApprovals, type ApprovalAnswer } from "./quorum.js";
 import {
   deciderLabel,
   eventsOf,

@@ -1,6 +1,6 @@
 import type { EnvironmentSettings, RepoConfig } from "../../config/repo-config.js";
 import type { DecisionChannel } from "../../thread/events.js";
-import { personOf, personOfEntry } from "./identity.js";
+import { personOf, personOfEntry } from "../../thread/identity.js";
 
 /**
  * Break-glass: a person listed in an environment's `break_glass` may run a step without its

@@ -7,7 +7,7 @@ import type { PolicyFacts, Verdict } from "../policy.js";
 import { promotionReadiness } from "./bake.js";
 import { breakGlassVerdict, type BreakGlass } from "./break-glass.js";
 import { manualLockOn, manualLockText } from "./manual-locks.js";
-import { requestExpiresAt, tallyApprovals } from "./quorum.js";
+import { requestExpiresAt, tallyApprovals } from "../../thread/quorum.js";
 import { closedReason, type Closed } from "./windows.js";
 
 /**

@@ -2,7 +2,7 @@ import type { RepoConfig } from "../../config/repo-config.js";
 import { eventsOf, lastOf, type ThreadEvent } from "../../thread/events.js";
 import type { VerificationFact } from "./bake.js";
 import { breakGlassVerdict, type BreakGlass } from "./break-glass.js";
-import type { ApprovalAnswer } from "./quorum.js";
+import type { ApprovalAnswer } from "../../thread/quorum.js";
 
 /**
  * The deploy-safety facts a thread's own events hold, for `PolicyFacts`: the answers to an approval

@@ -1,5 +1,5 @@
-import type { RepoConfig } from "../../config/repo-config.js";
-import { deciderLabel, type DecisionChannel } from "../../thread/events.js";
+import type { RepoConfig } from "../config/repo-config.js";
+import { deciderLabel, type DecisionChannel } from "./events.js";
 import { personOf } from "./identity.js";
 
 /**

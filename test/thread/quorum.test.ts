@@ -4,9 +4,9 @@ import {
   requestExpiresAt,
   tallyApprovals,
   type ApprovalAnswer,
-} from "../../../src/agent/policy/quorum.js";
-import { parseRepoConfig } from "../../../src/config/repo-config.js";
-import { CONFIG_YAML } from "../../helpers/github-mocks.js";
+} from "../../src/thread/quorum.js";
+import { parseRepoConfig } from "../../src/config/repo-config.js";
+import { CONFIG_YAML } from "../helpers/github-mocks.js";
 
 const config = parseRepoConfig(CONFIG_YAML); // users: octocat -> U01OCTOCAT
 const REQUESTED = new Date("2026-02-04T09:00:00Z");

@@ -1,5 +1,5 @@
-import { slackUserOfLogin, type RepoConfig } from "../../config/repo-config.js";
-import type { DecisionChannel } from "../../thread/events.js";
+import { slackUserOfLogin, type RepoConfig } from "../config/repo-config.js";
+import type { DecisionChannel } from "./events.js";
 
 /**
  * One identity per person across channels: a Slack user id; `github:<login>` for a GitHub login
