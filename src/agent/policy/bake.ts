@@ -27,7 +27,10 @@ export function promotionReadiness(input: {
   from: Pick<EnvironmentSettings, "name" | "bake" | "verify" | "windows">;
   component: string;
   sha: string;
-  /** When the deploy to `from` succeeded; null when unknown (counted as baked). */
+  /**
+   * When this thread's deploy to `from` succeeded; null when it did not deploy it there (counted as
+   * baked, and its verification as not this thread's to wait for).
+   */
   succeededAt: Date | null;
   verification: VerificationFact | null;
   now: Date;
@@ -53,7 +56,10 @@ export function promotionReadiness(input: {
       return { kind: "baking", until: new Date(until), reason: `${from.name} is baking until ${when}` };
     }
   }
-  if (from.verify && verification?.conclusion !== "success") {
+  // A commit this thread did not deploy to `from` (another thread or tool did) has no verification
+  // here to wait for: the thread that deployed it ran it, and the promotion order is judged apart.
+  const verifiedHere = verification !== null || input.succeededAt !== null;
+  if (from.verify && verifiedHere && verification?.conclusion !== "success") {
     const state = verification ? "has not finished" : "has not started";
     return {
       kind: "verifying",

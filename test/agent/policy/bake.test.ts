@@ -62,6 +62,15 @@ describe("verification", () => {
     expect(result.kind === "verifying" && result.reason).toContain("has not started");
   });
 
+  it("does not wait for a verification of a commit another thread deployed there", () => {
+    expect(readiness(verify, { succeededAt: null, verification: null })).toEqual({ kind: "ready" });
+  });
+
+  it("still refuses a commit whose recorded verification failed, whoever deployed it", () => {
+    const result = readiness(verify, { succeededAt: null, verification: { conclusion: "failure" } });
+    expect(result.kind).toBe("verification_failed");
+  });
+
   it("holds promotion while it runs, even with break-glass", () => {
     const result = readiness(verify, { verification: { conclusion: "pending" }, skipBake: true });
     expect(result.kind).toBe("verifying");
