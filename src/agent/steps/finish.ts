@@ -15,6 +15,7 @@ import type { LoopDeps } from "../loop-deps.js";
 import { lockKeyOf } from "../policy.js";
 import { advanceThread } from "../runner.js";
 import type { StepRun } from "./step-run.js";
+import { clip, short } from "../../thread/text.js";
 
 /** How a deploy step ends: its result recorded once, its deployment closed and its lock freed. */
 
@@ -38,7 +39,7 @@ export function deployFinished(
     environment: place.environment,
     sha: place.sha,
     outcome: result.outcome,
-    summary: result.summary.slice(0, 1_000),
+    summary: clip(result.summary, 1_000),
     source: result.source,
     log_url: result.log_url,
   });
@@ -68,7 +69,7 @@ async function recordResult(
       ]);
       deps.log.info(
         { thread: view.thread.id, deployment: record.deploymentId },
-        `${record.component} ${record.sha.slice(0, 7)} to ${record.environment}: ${result.outcome}`,
+        `${record.component} ${short(record.sha)} to ${record.environment}: ${result.outcome}`,
       );
       return extendView(view, added);
     } catch (error) {

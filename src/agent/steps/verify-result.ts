@@ -8,6 +8,7 @@ import { append, withAppended } from "../append.js";
 import type { LoopDeps } from "../loop-deps.js";
 import { advanceThread } from "../runner.js";
 import { openVerifications } from "../verify-plan.js";
+import { clip, short } from "../../thread/text.js";
 
 /** How a verification's result reaches its thread: once, while the thread still waits for it. */
 
@@ -40,7 +41,7 @@ export async function verifyFinishedOf(
     ...place,
     conclusion: result.conclusion,
     url: result.url,
-    summary: summary === null ? null : summary.slice(0, 1_000),
+    summary: summary === null ? null : clip(summary, 1_000),
   };
   return { type: "verify_finished", data };
 }
@@ -76,7 +77,7 @@ export async function finishVerification(
       const added = await append(deps, thread, [event]);
       deps.log.info(
         { thread: threadId },
-        `verification of ${place.component} ${place.sha.slice(0, 7)} in ${place.environment}: ${result.conclusion}`,
+        `verification of ${place.component} ${short(place.sha)} in ${place.environment}: ${result.conclusion}`,
       );
       await advanceThread(deps, threadId, withAppended(thread, added));
       return true;
