@@ -18,7 +18,14 @@ import type { Store } from "../store/store.js";
 import { UNFINISHED_STATUSES } from "../thread/events.js";
 import { approvalClosed, deriveState } from "../thread/state.js";
 import { isLockWord, parseLockCommand } from "../github/lock-command.js";
-import { MANUAL_LOCK_KINDS } from "../pipeline/lock-commands.js";
+import { MANUAL_LOCK_KINDS, type SlackLockRequest } from "../pipeline/lock-commands.js";
+import {
+  SLACK_KINDS,
+  type ApprovalClick,
+  type Rejection,
+  type SlackEvent,
+  type SlashRequest,
+} from "../pipeline/slack-inbox.js";
 import { HttpError, mediaType, pathOf, readBody, sendEmpty, sendJson } from "./body.js";
 import { clip, short } from "../thread/text.js";
 
@@ -97,8 +104,8 @@ async function events(deps: SlackRouteDeps, body: string, res: ServerResponse) {
     {
       deliveryId: `slack-event:${envelope.eventId}`,
       source: "slack",
-      kind: "slack.event",
-      payload: envelope.event,
+      kind: SLACK_KINDS.event,
+      payload: envelope.event satisfies SlackEvent,
     },
     deps.clock(),
   );
@@ -132,7 +139,7 @@ async function command(deps: SlackRouteDeps, raw: Buffer, body: string, res: Ser
         deliveryId: deliveryId(raw),
         source: "slack",
         kind: MANUAL_LOCK_KINDS.slack,
-        payload: { text, user: cmd.userId, channel: cmd.channelId },
+        payload: { text, user: cmd.userId, channel: cmd.channelId } satisfies SlackLockRequest,
       },
       deps.clock(),
     );
@@ -145,8 +152,8 @@ async function command(deps: SlackRouteDeps, raw: Buffer, body: string, res: Ser
     {
       deliveryId: deliveryId(raw),
       source: "slack",
-      kind: "slack.command",
-      payload: { text, user: cmd.userId, channel: cmd.channelId },
+      kind: SLACK_KINDS.command,
+      payload: { text, user: cmd.userId, channel: cmd.channelId } satisfies SlashRequest,
     },
     deps.clock(),
   );
@@ -161,14 +168,14 @@ async function interaction(deps: SlackRouteDeps, raw: Buffer, body: string, res:
         {
           deliveryId: deliveryId(raw),
           source: "slack",
-          kind: "slack.approve",
+          kind: SLACK_KINDS.approve,
           payload: {
             approval_id: payload.value,
             user: payload.user,
             channel: payload.channel,
             // The click is judged as of now (expiry), not as of when the worker gets to it.
             clicked_at: deps.clock().toISOString(),
-          },
+          } satisfies ApprovalClick,
         },
         deps.clock(),
       );
@@ -204,13 +211,13 @@ async function interaction(deps: SlackRouteDeps, raw: Buffer, body: string, res:
       {
         deliveryId: deliveryId(raw),
         source: "slack",
-        kind: "slack.reject",
+        kind: SLACK_KINDS.reject,
         payload: {
           approval_id: payload.privateMetadata,
           user: payload.user,
           reason: clip(reason, 2_000),
           clicked_at: deps.clock().toISOString(),
-        },
+        } satisfies Rejection,
       },
       deps.clock(),
     );

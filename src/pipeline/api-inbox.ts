@@ -10,6 +10,9 @@ import { clip, repoRefOf } from "../thread/text.js";
 
 /** What the worker does with REST API requests: launch a thread from words, pause, resume, cancel, answer. */
 
+/** The inbox kinds of REST API (and dashboard) requests (stored rows carry these strings). */
+export const API_KINDS = { launch: "api.launch", control: "api.control" } as const;
+
 export const ApiLaunch = z.object({
   thread_id: z.string(),
   repo: z.string(),
@@ -20,6 +23,7 @@ export const ApiLaunch = z.object({
   /** A break-glass declared with the launch (`break_glass` in the body). */
   break_glass: z.object({ reason: z.string().min(1), environment: z.string().nullable() }).optional(),
 });
+export type ApiLaunch = z.infer<typeof ApiLaunch>;
 
 export const ApiControl = z.object({
   thread_id: z.string(),
@@ -28,8 +32,9 @@ export const ApiControl = z.object({
   reason: z.string().nullable().optional(),
   answer: z.string().optional(),
 });
+export type ApiControl = z.infer<typeof ApiControl>;
 
-export async function launchFromApi(deps: LoopDeps, launch: z.infer<typeof ApiLaunch>): Promise<string> {
+export async function launchFromApi(deps: LoopDeps, launch: ApiLaunch): Promise<string> {
   if (await deps.store.getThreadSummary(launch.thread_id)) {
     await advanceThread(deps, launch.thread_id);
     return `thread ${launch.thread_id}`;
@@ -72,7 +77,7 @@ export async function launchFromApi(deps: LoopDeps, launch: z.infer<typeof ApiLa
 /** The caller follows the thread it was given: a launch that cannot start says why on it. */
 async function failLaunch(
   deps: LoopDeps,
-  launch: z.infer<typeof ApiLaunch>,
+  launch: ApiLaunch,
   installationId: number,
   problem: string,
 ): Promise<string> {
@@ -103,7 +108,7 @@ async function failLaunch(
   return `failed: ${problem}`;
 }
 
-export async function controlFromApi(deps: LoopDeps, control: z.infer<typeof ApiControl>): Promise<string> {
+export async function controlFromApi(deps: LoopDeps, control: ApiControl): Promise<string> {
   return controlThread(deps, {
     threadId: control.thread_id,
     action: control.action,
