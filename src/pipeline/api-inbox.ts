@@ -1,9 +1,8 @@
 import { z } from "zod";
-import { append, withAppended } from "../agent/append.js";
+import { appendUnlessMoved, withAppended } from "../agent/append.js";
 import { advanceThread } from "../agent/runner.js";
 import type { LoopDeps } from "../agent/loop-deps.js";
-import { AppendConflictError } from "../store/store.js";
-import { newEvent, type NewEvent, type ThreadEvent } from "../thread/events.js";
+import { newEvent, type NewEvent } from "../thread/events.js";
 import { deriveState } from "../thread/state.js";
 import { startRequestThread } from "./requests.js";
 import { clip, repoRefOf } from "../thread/text.js";
@@ -150,13 +149,8 @@ export async function controlThread(
       event = newEvent("human_answered", { answer: clip(control.answer, 2_000), slack_user: null });
     }
     if (!event) return `skipped: ${control.action} does not apply to a ${state.status} thread`;
-    let appended: ThreadEvent[];
-    try {
-      appended = await append(deps, thread, [event]);
-    } catch (error) {
-      if (error instanceof AppendConflictError) continue;
-      throw error;
-    }
+    const appended = await appendUnlessMoved(deps, thread, [event]);
+    if (!appended) continue;
     deps.log.info({ thread: thread.id }, `${control.action} by ${by}`);
     await advanceThread(deps, thread.id, withAppended(thread, appended));
     return `${control.action} applied`;
