@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ApplicationFunction, Probot } from "probot";
 import type { Store } from "./store/store.js";
 import { compactWebhook, WEBHOOK_KINDS } from "./pipeline/handlers.js";
+import { clip } from "./thread/text.js";
 
 /**
  * The Probot app: GitHub events go to the durable inbox and nowhere else. A handler verifies
@@ -91,7 +92,7 @@ export function healthRoute(store: Store): RouteHandler {
       res.end(JSON.stringify({ status: "ok", inbox }));
     } catch (error) {
       res.writeHead(503, { "content-type": "application/json" });
-      res.end(JSON.stringify({ status: "unavailable", error: `database: ${String(error).slice(0, 200)}` }));
+      res.end(JSON.stringify({ status: "unavailable", error: `database: ${clip(String(error), 200)}` }));
     }
     return true;
   };

@@ -14,7 +14,7 @@ import type { AskHumanStep, DoneStep, NextStep } from "../thread/next-step.js";
 import { nextNotification, type Notification } from "./notifications.js";
 import { nextPrCommentSync, type PrCommentSync } from "./pr-comment.js";
 import type { Verdict } from "./policy.js";
-import { short } from "../thread/text.js";
+import { clip, short } from "../thread/text.js";
 import { holdOfKey, verifyWaitKey } from "../thread/hold-keys.js";
 import { verificationDue, type Verification, type VerificationDue } from "./verify-plan.js";
 
@@ -229,7 +229,7 @@ export function eventsForVerdict(
     case "wait": {
       const deferred = {
         step,
-        reason: verdict.reason.slice(0, 500),
+        reason: clip(verdict.reason, 500),
         lock_key: verdict.lockKey,
         ...(verdict.until ? { until: verdict.until.toISOString() } : {}),
       };
@@ -242,7 +242,7 @@ export function eventsForVerdict(
           step,
           expires_at: options.expiresAt,
           approvals_required: verdict.approvals_required,
-          ...(verdict.why ? { why: verdict.why.slice(0, 500) } : {}),
+          ...(verdict.why ? { why: clip(verdict.why, 500) } : {}),
         }),
       ];
     case "allow":

@@ -1,5 +1,5 @@
 import { environmentIndex, type RepoConfig } from "../config/repo-config.js";
-import { quotedLine, short } from "../thread/text.js";
+import { clip, quotedLine, short } from "../thread/text.js";
 import type { CommitComparison, RejectedStep, RunningVersion, VersionSource } from "../thread/versions.js";
 import { deployActionOf, type DeployAction, type NextStep } from "../thread/next-step.js";
 import type { VerificationFact } from "./policy/bake.js";
@@ -118,7 +118,7 @@ function judgeCi(
   if (mode === "ignore" || action.kind !== "deploy") return null;
   const ci = facts.ci?.sha === action.sha ? facts.ci : null;
   const state = ci?.state ?? "pending";
-  const summary = ci?.summary ? ` (${ci.summary.slice(0, 120)})` : "";
+  const summary = ci?.summary ? ` (${clip(ci.summary, 120)})` : "";
   if (state === "failure") {
     return {
       kind: "refuse",

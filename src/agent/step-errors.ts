@@ -5,6 +5,7 @@ import { AppendConflictError } from "../store/store.js";
 import { newEvent, type Thread } from "../thread/events.js";
 import { append } from "./append.js";
 import type { LoopDeps } from "./loop-deps.js";
+import { clip } from "../thread/text.js";
 
 /**
  * How a failed step is classified, in one place: a transient failure (the outside service may
@@ -51,7 +52,7 @@ export async function recordOutage(deps: LoopDeps, thread: Thread, error: unknow
         : null;
   if (!service) return;
   if (thread.events.at(-1)?.type === "service_unavailable") return;
-  const message = messageOf(error).split("\n")[0]!.slice(0, 300);
+  const message = clip(messageOf(error).split("\n")[0]!, 300);
   await append(deps, thread, [newEvent("service_unavailable", { service, error: message })]).catch(
     (appendError: unknown) =>
       deps.log.warn({ thread: thread.id }, `could not record the outage: ${String(appendError)}`),

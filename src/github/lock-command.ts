@@ -5,6 +5,8 @@
  * after `/deploybot`.
  */
 
+import { clip } from "../thread/text.js";
+
 export type LockCommand =
   | {
       kind: "lock";
@@ -48,7 +50,7 @@ export function parseLockCommand(word: string, tail: string): ParsedLockCommand 
     return { kind, repo, environment, component: component ?? null };
   }
   if (!reason) return { kind: "invalid", problem: `say why, in double quotes: ${usage}` };
-  return { kind, repo, environment, component: component ?? null, reason: reason.slice(0, 500) };
+  return { kind, repo, environment, component: component ?? null, reason: clip(reason, 500) };
 }
 
 /** "production", or "backend in production". */

@@ -1,5 +1,6 @@
 import type { DispatchResult } from "./deployments.js";
 import type { Octokit, RepoRef } from "./repository.js";
+import { short } from "../thread/text.js";
 
 /**
  * The runs of an environment's `verify` workflow: found again after a dispatch in doubt, and read
@@ -32,9 +33,7 @@ export async function findVerifyRun(
     per_page: 50,
   });
   const named = (title: string) =>
-    title.includes(place.component) &&
-    title.includes(place.environment) &&
-    title.includes(place.sha.slice(0, 7));
+    title.includes(place.component) && title.includes(place.environment) && title.includes(short(place.sha));
   const run = data.workflow_runs.find(
     (r) => Date.parse(r.created_at) >= since.getTime() - 60_000 && named(r.display_title),
   );

@@ -5,6 +5,7 @@ import type { Thread } from "../thread/events.js";
 import { configOf, deriveState, type ThreadState } from "../thread/state.js";
 import { deployActionOf } from "../thread/next-step.js";
 import { approverVerdict } from "../agent/approvers.js";
+import { API_KINDS, type ApiControl, type ApiLaunch } from "../pipeline/api-inbox.js";
 import { API_DECISION_KIND, type ApiDecision } from "../pipeline/approvals.js";
 import {
   AnswerBody,
@@ -52,7 +53,7 @@ export async function launch(deps: ApiChangeDeps, client: string, req: IncomingM
       {
         deliveryId,
         source: "api",
-        kind: "api.launch",
+        kind: API_KINDS.launch,
         payload: {
           thread_id: threadId,
           repo: body.repo,
@@ -67,7 +68,7 @@ export async function launch(deps: ApiChangeDeps, client: string, req: IncomingM
                 },
               }
             : {}),
-        },
+        } satisfies ApiLaunch,
       },
       deps.clock(),
     );
@@ -91,7 +92,7 @@ export async function control(
   req: IncomingMessage,
   res: ServerResponse,
   id: string,
-  action: string,
+  action: ApiControl["action"],
 ) {
   const body =
     action === "answer"
@@ -100,7 +101,7 @@ export async function control(
   const request = { method: "POST", route: `${API_PREFIX}threads/${id}/${action}`, body };
   return applyOnce(deps, client, req, res, request, async (deliveryId) => {
     const { state } = await openThread(deps.store, id);
-    let payload: Record<string, unknown>;
+    let payload: ApiControl;
     if ("answer" in body) {
       if (!state.pendingQuestion)
         throw new HttpError(409, `thread ${id} is not waiting for an answer (${state.status})`);
@@ -111,7 +112,7 @@ export async function control(
       payload = { thread_id: id, action, client, reason: body.reason ?? null };
     }
     const stored = await deps.store.enqueue(
-      { deliveryId, source: "api", kind: "api.control", payload },
+      { deliveryId, source: "api", kind: API_KINDS.control, payload },
       deps.clock(),
     );
     return { stored, answer: { status: 202, body: { thread_id: id, action, accepted: true } } };

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { lockTargetProblem } from "../config/lock-target.js";
-import { MANUAL_LOCK_KINDS } from "../pipeline/lock-commands.js";
+import { MANUAL_LOCK_KINDS, type ApiLockChange } from "../pipeline/lock-commands.js";
 import type { LockChange } from "../pipeline/manual-lock-changes.js";
 import type { Store } from "../store/store.js";
 import { configOf } from "../thread/state.js";
@@ -53,7 +53,7 @@ export async function queueLockChange(
       deliveryId,
       source: "api",
       kind: MANUAL_LOCK_KINDS.api,
-      payload: { ...change, installation_id: Number(installation) },
+      payload: { ...change, installation_id: Number(installation) } satisfies ApiLockChange,
       partition: change.repo,
     },
     deps.clock(),

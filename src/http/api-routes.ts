@@ -2,6 +2,7 @@ import { timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { RouteHandler } from "../app.js";
 import type { Log } from "../log.js";
+import { ApiControl } from "../pipeline/api-inbox.js";
 import { THREAD_STATUSES, type ThreadStatus } from "../thread/events.js";
 import { control, decide, launch, type ApiChangeDeps } from "./api-changes.js";
 import { changeLock, listLocks } from "./api-locks.js";
@@ -92,9 +93,9 @@ async function route(
   }
   if (method !== "POST") throw new HttpError(405, `use POST on /api/v1/threads/{id}/${action}`);
   if (action === "approve" || action === "reject") return decide(deps, client, req, res, id, action);
-  if (!["pause", "resume", "cancel", "answer"].includes(action))
-    throw new HttpError(404, `no action ${action}`);
-  return control(deps, client, req, res, id, action);
+  const controlAction = ApiControl.shape.action.safeParse(action);
+  if (!controlAction.success) throw new HttpError(404, `no action ${action}`);
+  return control(deps, client, req, res, id, controlAction.data);
 }
 
 async function lockRoute(deps: ApiRouteDeps, client: string, req: IncomingMessage, res: ServerResponse) {

@@ -5,6 +5,7 @@ import { queueLockChange } from "./api-locks.js";
 import { HttpError } from "./body.js";
 import { escapeHtml, timeTag } from "./dashboard-html.js";
 import type { Store } from "../store/store.js";
+import { clip } from "../thread/text.js";
 
 /**
  * The overview's manual locks: who locked which place, why and since when, with an unlock button,
@@ -69,7 +70,7 @@ export async function queueLockForm(
   const repo = form.get("repo") ?? "";
   const environment = form.get("environment") ?? "";
   const component = form.get("component") || null;
-  const reason = (form.get("reason") ?? "").trim().slice(0, 500);
+  const reason = clip((form.get("reason") ?? "").trim(), 500);
   if (!/^[\w.-]+\/[\w.-]+$/.test(repo) || environment === "") {
     throw new HttpError(400, "the form names no repository or environment: reload the overview");
   }

@@ -22,6 +22,7 @@ import {
 } from "./dashboard-overview.js";
 import { renderThreadPage } from "./dashboard-thread.js";
 import { LOCK_ACTIONS, LOCK_DONE_NOTES, queueLockForm, type LockAction } from "./dashboard-locks.js";
+import { API_KINDS, type ApiControl } from "../pipeline/api-inbox.js";
 import { API_DECISION_KIND, type ApiDecision } from "../pipeline/approvals.js";
 import { clip } from "../thread/text.js";
 
@@ -193,9 +194,10 @@ async function handle(
     return redirect(res, `/threads/overview?done=${lockAction}`);
   }
 
-  const [rawId, action, ...rest] = path.slice("/threads/".length).split("/");
+  const [rawId, rawAction, ...rest] = path.slice("/threads/".length).split("/");
   const id = decodePathSegment(rawId ?? "");
-  if (rest.length > 0 || (action !== undefined && !(ACTIONS as readonly string[]).includes(action))) {
+  const action = ACTIONS.find((known) => known === rawAction);
+  if (rest.length > 0 || (rawAction !== undefined && action === undefined)) {
     return message(res, 404, "Not found", `No page ${path}.`, viewer);
   }
   const thread = await deps.store.getThread(id);
@@ -265,8 +267,13 @@ async function handle(
       {
         deliveryId,
         source: "api",
-        kind: "api.control",
-        payload: { thread_id: id, action, client: viewer.name, reason: reason ? clip(reason, 500) : null },
+        kind: API_KINDS.control,
+        payload: {
+          thread_id: id,
+          action,
+          client: viewer.name,
+          reason: reason ? clip(reason, 500) : null,
+        } satisfies ApiControl,
       },
       now,
     );

@@ -12,6 +12,7 @@ import { WebhookEnvelope } from "../github/webhooks.js";
 import type { Metrics } from "../metrics/metrics.js";
 import { logAccess } from "./access-log.js";
 import { HttpError, jsonDepthExceeds, mediaType, pathOf, readBody, sendJson, sendText } from "./body.js";
+import { clip } from "../thread/text.js";
 
 /**
  * The HTTP server of a configured app: deploybot's routes, and GitHub webhooks behind one guard.
@@ -61,10 +62,7 @@ async function guardWebhook(
   if (mediaType(req) !== "application/json") throw new HttpError(415, "webhooks must be application/json");
   const event = req.headers["x-github-event"];
   if (typeof event !== "string" || !KNOWN_EVENTS.has(event)) {
-    throw new HttpError(
-      400,
-      `unknown or missing X-GitHub-Event ${JSON.stringify(event ?? null).slice(0, 60)}`,
-    );
+    throw new HttpError(400, `unknown or missing X-GitHub-Event ${clip(JSON.stringify(event ?? null), 60)}`);
   }
   const delivery = req.headers["x-github-delivery"];
   if (typeof delivery !== "string" || delivery.length === 0 || delivery.length > 200) {
@@ -77,7 +75,7 @@ async function guardWebhook(
   if (!signed) {
     // One line, no stack: anyone can send these, so each must cost the log as little as possible.
     log.warn(
-      { delivery: delivery.slice(0, 100), event },
+      { delivery: clip(delivery, 100), event },
       `refused a webhook with ${typeof signature === "string" ? "a wrong" : "no"} X-Hub-Signature-256: if GitHub sent it, set WEBHOOK_SECRET to the GitHub App's webhook secret`,
     );
     throw new HttpError(401, "X-Hub-Signature-256 is missing or does not match the payload");

@@ -14,11 +14,18 @@ import {
   SlackPayloadError,
 } from "../slack/payloads.js";
 import { verifySlackRequest } from "../slack/verify.js";
-import type { Store } from "../store/store.js";
+import type { InboxEntryInput, Store } from "../store/store.js";
 import { UNFINISHED_STATUSES } from "../thread/events.js";
 import { approvalClosed, deriveState } from "../thread/state.js";
 import { isLockWord, parseLockCommand } from "../github/lock-command.js";
-import { MANUAL_LOCK_KINDS } from "../pipeline/lock-commands.js";
+import { MANUAL_LOCK_KINDS, type SlackLockRequest } from "../pipeline/lock-commands.js";
+import {
+  SLACK_KINDS,
+  type ApprovalClick,
+  type Rejection,
+  type SlackEvent,
+  type SlashRequest,
+} from "../pipeline/slack-inbox.js";
 import { HttpError, mediaType, pathOf, readBody, sendEmpty, sendJson } from "./body.js";
 import { clip, short } from "../thread/text.js";
 
@@ -40,6 +47,11 @@ const PATHS = new Set(["/slack/actions", "/slack/commands", "/slack/events"]);
 
 export const SLACK_HELP =
   'Usage: `/deploybot status` lists running deploys; `/deploybot deploy the frontend to staging` or `/deploybot roll back the backend in production` asks for a deploy (add `owner/repo` when the channel serves several repositories); `/deploybot lock production backend "migrating the database"` holds deploys there until `/deploybot unlock production backend`.';
+
+/** A request Slack sent, queued under the hash of its body (a retry is stored once). */
+function slackEntry(raw: Buffer, kind: string, payload: unknown): InboxEntryInput {
+  return { deliveryId: deliveryId(raw), source: "slack", kind, payload };
+}
 
 function deliveryId(raw: Buffer): string {
   return `slack:${createHash("sha256").update(raw).digest("hex").slice(0, 40)}`;
@@ -97,8 +109,8 @@ async function events(deps: SlackRouteDeps, body: string, res: ServerResponse) {
     {
       deliveryId: `slack-event:${envelope.eventId}`,
       source: "slack",
-      kind: "slack.event",
-      payload: envelope.event,
+      kind: SLACK_KINDS.event,
+      payload: envelope.event satisfies SlackEvent,
     },
     deps.clock(),
   );
@@ -119,6 +131,7 @@ async function command(deps: SlackRouteDeps, raw: Buffer, body: string, res: Ser
     return sendJson(res, 200, { response_type: "ephemeral", ...statusBlocks(threads) });
   }
   const [word = "", ...rest] = text.split(/\s+/);
+  const request = { text, user: cmd.userId, channel: cmd.channelId };
   if (isLockWord(word)) {
     const parsed = parseLockCommand(word, rest.join(" "));
     if (parsed.kind === "invalid") {
@@ -128,12 +141,7 @@ async function command(deps: SlackRouteDeps, raw: Buffer, body: string, res: Ser
       });
     }
     await deps.store.enqueue(
-      {
-        deliveryId: deliveryId(raw),
-        source: "slack",
-        kind: MANUAL_LOCK_KINDS.slack,
-        payload: { text, user: cmd.userId, channel: cmd.channelId },
-      },
+      slackEntry(raw, MANUAL_LOCK_KINDS.slack, request satisfies SlackLockRequest),
       deps.clock(),
     );
     return sendJson(res, 200, {
@@ -142,12 +150,7 @@ async function command(deps: SlackRouteDeps, raw: Buffer, body: string, res: Ser
     });
   }
   await deps.store.enqueue(
-    {
-      deliveryId: deliveryId(raw),
-      source: "slack",
-      kind: "slack.command",
-      payload: { text, user: cmd.userId, channel: cmd.channelId },
-    },
+    slackEntry(raw, SLACK_KINDS.command, request satisfies SlashRequest),
     deps.clock(),
   );
   return sendJson(res, 200, { response_type: "ephemeral", text: "On it: I'll answer in this channel." });
@@ -158,18 +161,13 @@ async function interaction(deps: SlackRouteDeps, raw: Buffer, body: string, res:
   if (payload.type === "block_actions") {
     if (payload.actionId === APPROVE_ACTION_ID) {
       await deps.store.enqueue(
-        {
-          deliveryId: deliveryId(raw),
-          source: "slack",
-          kind: "slack.approve",
-          payload: {
-            approval_id: payload.value,
-            user: payload.user,
-            channel: payload.channel,
-            // The click is judged as of now (expiry), not as of when the worker gets to it.
-            clicked_at: deps.clock().toISOString(),
-          },
-        },
+        slackEntry(raw, SLACK_KINDS.approve, {
+          approval_id: payload.value,
+          user: payload.user,
+          channel: payload.channel,
+          // The click is judged as of now (expiry), not as of when the worker gets to it.
+          clicked_at: deps.clock().toISOString(),
+        } satisfies ApprovalClick),
         deps.clock(),
       );
       return sendEmpty(res);
@@ -201,17 +199,12 @@ async function interaction(deps: SlackRouteDeps, raw: Buffer, body: string, res:
       });
     }
     await deps.store.enqueue(
-      {
-        deliveryId: deliveryId(raw),
-        source: "slack",
-        kind: "slack.reject",
-        payload: {
-          approval_id: payload.privateMetadata,
-          user: payload.user,
-          reason: clip(reason, 2_000),
-          clicked_at: deps.clock().toISOString(),
-        },
-      },
+      slackEntry(raw, SLACK_KINDS.reject, {
+        approval_id: payload.privateMetadata,
+        user: payload.user,
+        reason: clip(reason, 2_000),
+        clicked_at: deps.clock().toISOString(),
+      } satisfies Rejection),
       deps.clock(),
     );
     return sendEmpty(res);

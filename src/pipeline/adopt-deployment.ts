@@ -1,12 +1,11 @@
 import { z } from "zod";
-import { append, withAppended } from "../agent/append.js";
+import { appendUnlessMoved, withAppended } from "../agent/append.js";
 import { advanceThread } from "../agent/runner.js";
 import { endStepWithoutDeployment } from "../agent/steps/finish.js";
 import { runRef } from "../agent/steps/dispatch-run.js";
 import type { LoopDeps } from "../agent/loop-deps.js";
 import type { DeploymentCreatedHook, WorkflowRunCompleted } from "../github/webhooks.js";
-import { AppendConflictError } from "../store/store.js";
-import { newEvent, type Thread, type ThreadEvent } from "../thread/events.js";
+import { newEvent, type Thread } from "../thread/events.js";
 import { configOf, deriveState } from "../thread/state.js";
 
 /**
@@ -78,27 +77,22 @@ export async function adoptDeployment(deps: LoopDeps, payload: DeploymentCreated
       deps.clock(),
     );
     await deps.store.setDeploymentRun(deployment.id, run.id);
-    let appended: ThreadEvent[];
-    try {
-      appended = await append(deps, thread, [
-        newEvent("deployment_created", {
-          step_seq: step.stepSeq,
-          deployment_id: deployment.id,
-          component: a.component,
-          environment: a.environment,
-          sha: a.sha,
-        }),
-        newEvent("deploy_dispatched", {
-          deployment_id: deployment.id,
-          workflow,
-          run_id: run.id,
-          run_url: run.html_url,
-        }),
-      ]);
-    } catch (error) {
-      if (error instanceof AppendConflictError) continue;
-      throw error;
-    }
+    const appended = await appendUnlessMoved(deps, thread, [
+      newEvent("deployment_created", {
+        step_seq: step.stepSeq,
+        deployment_id: deployment.id,
+        component: a.component,
+        environment: a.environment,
+        sha: a.sha,
+      }),
+      newEvent("deploy_dispatched", {
+        deployment_id: deployment.id,
+        workflow,
+        run_id: run.id,
+        run_url: run.html_url,
+      }),
+    ]);
+    if (!appended) continue;
     deps.log.info(
       { thread: thread.id, deployment: deployment.id, run: run.id },
       `adopted deployment ${deployment.id} that run ${run.id} created for ${a.component} in ${a.environment}`,

@@ -1,14 +1,16 @@
 import { z } from "zod";
-import { append, withAppended } from "../agent/append.js";
+import { appendUnlessMoved, withAppended } from "../agent/append.js";
 import { advanceThread } from "../agent/runner.js";
 import type { LoopDeps } from "../agent/loop-deps.js";
-import { AppendConflictError } from "../store/store.js";
-import { newEvent, type NewEvent, type ThreadEvent } from "../thread/events.js";
+import { newEvent, type NewEvent } from "../thread/events.js";
 import { deriveState } from "../thread/state.js";
 import { startRequestThread } from "./requests.js";
 import { clip, repoRefOf } from "../thread/text.js";
 
 /** What the worker does with REST API requests: launch a thread from words, pause, resume, cancel, answer. */
+
+/** The inbox kinds of REST API (and dashboard) requests (stored rows carry these strings). */
+export const API_KINDS = { launch: "api.launch", control: "api.control" } as const;
 
 export const ApiLaunch = z.object({
   thread_id: z.string(),
@@ -20,6 +22,7 @@ export const ApiLaunch = z.object({
   /** A break-glass declared with the launch (`break_glass` in the body). */
   break_glass: z.object({ reason: z.string().min(1), environment: z.string().nullable() }).optional(),
 });
+export type ApiLaunch = z.infer<typeof ApiLaunch>;
 
 export const ApiControl = z.object({
   thread_id: z.string(),
@@ -28,8 +31,9 @@ export const ApiControl = z.object({
   reason: z.string().nullable().optional(),
   answer: z.string().optional(),
 });
+export type ApiControl = z.infer<typeof ApiControl>;
 
-export async function launchFromApi(deps: LoopDeps, launch: z.infer<typeof ApiLaunch>): Promise<string> {
+export async function launchFromApi(deps: LoopDeps, launch: ApiLaunch): Promise<string> {
   if (await deps.store.getThreadSummary(launch.thread_id)) {
     await advanceThread(deps, launch.thread_id);
     return `thread ${launch.thread_id}`;
@@ -72,7 +76,7 @@ export async function launchFromApi(deps: LoopDeps, launch: z.infer<typeof ApiLa
 /** The caller follows the thread it was given: a launch that cannot start says why on it. */
 async function failLaunch(
   deps: LoopDeps,
-  launch: z.infer<typeof ApiLaunch>,
+  launch: ApiLaunch,
   installationId: number,
   problem: string,
 ): Promise<string> {
@@ -103,7 +107,7 @@ async function failLaunch(
   return `failed: ${problem}`;
 }
 
-export async function controlFromApi(deps: LoopDeps, control: z.infer<typeof ApiControl>): Promise<string> {
+export async function controlFromApi(deps: LoopDeps, control: ApiControl): Promise<string> {
   return controlThread(deps, {
     threadId: control.thread_id,
     action: control.action,
@@ -145,13 +149,8 @@ export async function controlThread(
       event = newEvent("human_answered", { answer: clip(control.answer, 2_000), slack_user: null });
     }
     if (!event) return `skipped: ${control.action} does not apply to a ${state.status} thread`;
-    let appended: ThreadEvent[];
-    try {
-      appended = await append(deps, thread, [event]);
-    } catch (error) {
-      if (error instanceof AppendConflictError) continue;
-      throw error;
-    }
+    const appended = await appendUnlessMoved(deps, thread, [event]);
+    if (!appended) continue;
     deps.log.info({ thread: thread.id }, `${control.action} by ${by}`);
     await advanceThread(deps, thread.id, withAppended(thread, appended));
     return `${control.action} applied`;

@@ -1,13 +1,12 @@
 import { z } from "zod";
 import { deployActionOf } from "../thread/next-step.js";
-import { append, withAppended } from "../agent/append.js";
+import { appendUnlessMoved, withAppended } from "../agent/append.js";
 import { advanceThread } from "../agent/runner.js";
 import type { LoopDeps } from "../agent/loop-deps.js";
 import { approverVerdict, type Decider } from "../agent/approvers.js";
 import { membershipsOf } from "./approval-memberships.js";
 import { environmentIndex, type RepoConfig } from "../config/repo-config.js";
-import { AppendConflictError } from "../store/store.js";
-import { eventsOf, newEvent, type Thread, type ThreadEvent } from "../thread/events.js";
+import { eventsOf, newEvent, type Thread } from "../thread/events.js";
 import { approvalClosed, configOf, deriveState } from "../thread/state.js";
 import { clip } from "../thread/text.js";
 import { personOf } from "../thread/identity.js";
@@ -146,13 +145,8 @@ export async function decideApproval(deps: LoopDeps, input: DecisionInput): Prom
             ...decided,
             reason: clip(input.reason ?? "", 2_000) || "(no reason given)",
           });
-    let appended: ThreadEvent[];
-    try {
-      appended = await append(deps, thread, [event]);
-    } catch (error) {
-      if (error instanceof AppendConflictError) continue;
-      throw error;
-    }
+    const appended = await appendUnlessMoved(deps, thread, [event]);
+    if (!appended) continue;
     deps.log.info(
       { thread: thread.id, user: who, channel: input.decider.channel },
       `approval ${approvalId}: ${input.decision}d`,

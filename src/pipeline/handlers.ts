@@ -9,7 +9,7 @@ import {
 } from "../github/webhooks.js";
 import type { InboxEntry } from "../store/store.js";
 import { adoptDeployment } from "./adopt-deployment.js";
-import { ApiControl, ApiLaunch, controlFromApi, launchFromApi } from "./api-inbox.js";
+import { API_KINDS, ApiControl, ApiLaunch, controlFromApi, launchFromApi } from "./api-inbox.js";
 import { API_DECISION_KIND, ApiDecision, decideFromApi } from "./approvals.js";
 import { deploymentStatusCreated, workflowRunCompleted, type ResultDeps } from "./deploy-results.js";
 import { reviewDeploymentGate } from "./deployment-gate.js";
@@ -31,6 +31,7 @@ import {
   handleSlashRequest,
   Rejection,
   SlackEvent,
+  SLACK_KINDS,
   SlashRequest,
 } from "./slack-inbox.js";
 
@@ -76,9 +77,9 @@ export const WEBHOOK_KINDS = Object.keys(WEBHOOK_HANDLERS) as WebhookKind[];
 export const ENTRY_HANDLERS: Readonly<Record<string, EntryHandler>> = {
   ...WEBHOOK_HANDLERS,
   [API_DECISION_KIND]: handler(ApiDecision, decideFromApi),
-  "api.launch": handler(ApiLaunch, launchFromApi),
-  "api.control": handler(ApiControl, controlFromApi),
-  "slack.approve": handler(ApprovalClick, (deps, click) =>
+  [API_KINDS.launch]: handler(ApiLaunch, launchFromApi),
+  [API_KINDS.control]: handler(ApiControl, controlFromApi),
+  [SLACK_KINDS.approve]: handler(ApprovalClick, (deps, click) =>
     decideApproval(deps, {
       approvalId: click.approval_id,
       user: click.user,
@@ -87,7 +88,7 @@ export const ENTRY_HANDLERS: Readonly<Record<string, EntryHandler>> = {
       ...(click.clicked_at ? { clickedAt: click.clicked_at } : {}),
     }),
   ),
-  "slack.reject": handler(Rejection, (deps, rejection) =>
+  [SLACK_KINDS.reject]: handler(Rejection, (deps, rejection) =>
     decideApproval(deps, {
       approvalId: rejection.approval_id,
       user: rejection.user,
@@ -97,8 +98,8 @@ export const ENTRY_HANDLERS: Readonly<Record<string, EntryHandler>> = {
       ...(rejection.clicked_at ? { clickedAt: rejection.clicked_at } : {}),
     }),
   ),
-  "slack.event": handler(SlackEvent, handleSlackEvent),
-  "slack.command": handler(SlashRequest, (deps, request, entry) =>
+  [SLACK_KINDS.event]: handler(SlackEvent, handleSlackEvent),
+  [SLACK_KINDS.command]: handler(SlashRequest, (deps, request, entry) =>
     handleSlashRequest(deps, request, entry.deliveryId),
   ),
   [MANUAL_LOCK_KINDS.api]: handler(ApiLockChange, lockFromApi),

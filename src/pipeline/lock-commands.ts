@@ -65,6 +65,7 @@ export const SlackLockRequest = z.object({
   user: z.string().min(1),
   channel: z.string().min(1),
 });
+export type SlackLockRequest = z.infer<typeof SlackLockRequest>;
 
 /** Slack users listed as approvers, or mapped by `users:` to a login with write permission. */
 async function slackUserMayLock(
@@ -84,10 +85,7 @@ async function slackUserMayLock(
   return false;
 }
 
-export async function lockFromSlack(
-  deps: LoopDeps,
-  request: z.infer<typeof SlackLockRequest>,
-): Promise<string> {
+export async function lockFromSlack(deps: LoopDeps, request: SlackLockRequest): Promise<string> {
   const outcome = await slackLockOutcome(deps, request);
   if (deps.slack) {
     await deps.slack.postEphemeral({ channel: request.channel, user: request.user, text: outcome.text });
@@ -95,10 +93,7 @@ export async function lockFromSlack(
   return `${outcome.ok ? "done" : "refused"}: ${outcome.text}`;
 }
 
-async function slackLockOutcome(
-  deps: LoopDeps,
-  request: z.infer<typeof SlackLockRequest>,
-): Promise<LockOutcome> {
+async function slackLockOutcome(deps: LoopDeps, request: SlackLockRequest): Promise<LockOutcome> {
   const [word = "", ...rest] = request.text.trim().split(/\s+/);
   const command = parseLockCommand(word, rest.join(" "));
   if (command.kind === "invalid")
@@ -124,8 +119,9 @@ async function slackLockOutcome(
 
 /** A lock or unlock from the REST API or the dashboard, checked by the route already. */
 export const ApiLockChange = LockChange.extend({ installation_id: z.number().int() });
+export type ApiLockChange = z.infer<typeof ApiLockChange>;
 
-export async function lockFromApi(deps: LoopDeps, change: z.infer<typeof ApiLockChange>): Promise<string> {
+export async function lockFromApi(deps: LoopDeps, change: ApiLockChange): Promise<string> {
   const octokit = await deps.octokitFor(change.installation_id);
   const loaded = await currentConfig(octokit, change.repo);
   if ("problem" in loaded) return `refused: ${loaded.problem}`;

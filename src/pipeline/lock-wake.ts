@@ -1,9 +1,8 @@
-import { append, withAppended } from "../agent/append.js";
+import { appendUnlessMoved, withAppended } from "../agent/append.js";
 import { advanceThread } from "../agent/runner.js";
 import type { LoopDeps } from "../agent/loop-deps.js";
 import { supersessions, type QueuedMerge } from "../agent/supersede.js";
-import { AppendConflictError } from "../store/store.js";
-import { lastOf, newEvent, type ThreadEvent } from "../thread/events.js";
+import { lastOf, newEvent } from "../thread/events.js";
 import { changedComponents, deriveState } from "../thread/state.js";
 import {
   INTERNAL_KINDS,
@@ -92,13 +91,10 @@ export async function supersedeThread(deps: LoopDeps, supersede: SupersedeThread
       await advanceThread(deps, thread.id, thread);
       return `skipped: thread ${thread.id} no longer waits for ${supersede.lock_key}`;
     }
-    let appended: ThreadEvent[];
-    try {
-      appended = await append(deps, thread, [newEvent("done", { message: supersede.message, by: "code" })]);
-    } catch (error) {
-      if (error instanceof AppendConflictError) continue;
-      throw error;
-    }
+    const appended = await appendUnlessMoved(deps, thread, [
+      newEvent("done", { message: supersede.message, by: "code" }),
+    ]);
+    if (!appended) continue;
     deps.log.info({ thread: thread.id }, supersede.message);
     await advanceThread(deps, thread.id, withAppended(thread, appended)); // posts the explanation to Slack
     return `thread ${thread.id} superseded`;

@@ -31,19 +31,32 @@ const ClickedAt = z.iso
   .transform((text) => new Date(text))
   .optional();
 
+/** The inbox kinds of Slack's requests (stored rows carry these strings). */
+export const SLACK_KINDS = {
+  approve: "slack.approve",
+  reject: "slack.reject",
+  event: "slack.event",
+  command: "slack.command",
+} as const;
+
 export const ApprovalClick = z.object({
   approval_id: z.string().min(1),
   user: z.string(),
   channel: z.string().nullable(),
   clicked_at: ClickedAt,
 });
+/** A click as queued: `clicked_at` is still the ISO string the route wrote. */
+export type ApprovalClick = z.input<typeof ApprovalClick>;
 export const Rejection = z.object({
   approval_id: z.string().min(1),
   user: z.string(),
   reason: z.string().min(1),
   clicked_at: ClickedAt,
 });
+/** A rejection as queued: `clicked_at` is still the ISO string the route wrote. */
+export type Rejection = z.input<typeof Rejection>;
 export const SlashRequest = z.object({ text: z.string().min(1), user: z.string(), channel: z.string() });
+export type SlashRequest = z.infer<typeof SlashRequest>;
 export const SlackEvent = z.object({
   type: z.enum(["app_mention", "message"]),
   user: z.string().optional(),
@@ -54,6 +67,7 @@ export const SlackEvent = z.object({
   botId: z.string().optional(),
   subtype: z.string().optional(),
 });
+export type SlackEvent = z.infer<typeof SlackEvent>;
 
 function requireSlack(deps: LoopDeps): SlackPort {
   if (!deps.slack) throw new Error("a Slack request arrived but SLACK_BOT_TOKEN is not set");
@@ -107,7 +121,7 @@ export async function decideApproval(
 }
 
 /** A message in Slack: a reply to a question, or a mention asking for something. */
-export async function handleSlackEvent(deps: LoopDeps, event: z.infer<typeof SlackEvent>): Promise<string> {
+export async function handleSlackEvent(deps: LoopDeps, event: SlackEvent): Promise<string> {
   if (event.botId || event.subtype || !event.user) return "skipped: not a person's message";
   const text = event.text.replace(/<@[A-Z0-9]+>/g, "").trim();
   if (event.threadTs) {
@@ -136,7 +150,7 @@ export async function handleSlackEvent(deps: LoopDeps, event: z.infer<typeof Sla
 /** `/deploybot <text>`: a message in the channel is the thread's root, then the same as a mention. */
 export async function handleSlashRequest(
   deps: LoopDeps,
-  request: z.infer<typeof SlashRequest>,
+  request: SlashRequest,
   deliveryId: string,
 ): Promise<string> {
   const declared = slashBreakGlass(request);
@@ -173,7 +187,7 @@ export async function handleSlashRequest(
  * Null without `--break-glass`.
  */
 function slashBreakGlass(
-  request: z.infer<typeof SlashRequest>,
+  request: SlashRequest,
 ): { text: string; breakGlass: DeclaredBreakGlass } | { problem: string } | null {
   const { rest, breakGlass } = splitBreakGlass(request.text.trim());
   if (breakGlass === null) return null;

@@ -1,5 +1,5 @@
 import type { ActionsBlock, ContextBlock, KnownBlock } from "@slack/web-api";
-import { short } from "../thread/text.js";
+import { clip, short } from "../thread/text.js";
 import { quorumText } from "../thread/quorum.js";
 import {
   commitUrl,
@@ -135,7 +135,7 @@ function cardBlocks(input: ApprovalCardInput): KnownBlock[] {
 /** "1 of 2 approvals: @alice": the card is updated in place after each approval. */
 function quorumLine(quorum: NonNullable<ApprovalCardInput["quorum"]>): string {
   const who = quorum.counted.length
-    ? `: ${quorum.counted.map((c) => userMention(c.slice(0, 100))).join(", ")}`
+    ? `: ${quorum.counted.map((c) => userMention(clip(c, 100))).join(", ")}`
     : "";
   return `:busts_in_silhouette: ${quorumText(quorum)}${who}`;
 }

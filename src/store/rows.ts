@@ -5,6 +5,7 @@ import {
   type ThreadEvent,
   type ThreadStatus,
 } from "../thread/events.js";
+import { clip } from "../thread/text.js";
 import type { DeploymentRecord, InboxEntry, InboxSource, Lock, ManualLock, ThreadSummary } from "./store.js";
 
 /**
@@ -132,7 +133,7 @@ export const toManualLock = (row: ManualLockRow): ManualLock => ({
 const MAX_TEXT = 1000;
 
 /** Inbox notes and errors are kept short. */
-export const truncate = (s: string | null): string | null => (s === null ? null : s.slice(0, MAX_TEXT));
+export const clipNote = (s: string | null): string | null => (s === null ? null : clip(s, MAX_TEXT));
 
 /** Validates new events and numbers them from `firstSeq`, all stamped with one time. */
 export function stamp(events: NewEvent[], firstSeq: number, at: string): ThreadEvent[] {

@@ -1,5 +1,5 @@
 import { wroteOne, type Dialect, type SqlParam } from "./dialect.js";
-import { toInboxEntry, truncate, type InboxRow } from "./rows.js";
+import { clipNote, toInboxEntry, type InboxRow } from "./rows.js";
 import type { InboxEntry, InboxEntryInput } from "./store.js";
 
 /** The inbox in SQL: verified requests, stored before they are answered, claimed by the workers. */
@@ -76,7 +76,7 @@ export async function finishInbox(
     `UPDATE inbox SET status = ?, note = ?, leased_by = NULL, lease_until = NULL, finished_at = ?,
        payload = CASE WHEN ? = 'done' THEN ${db.sql.jsonNull} ELSE payload END
      WHERE id = ?`,
-    [outcome, truncate(note), now.toISOString(), outcome, id],
+    [outcome, clipNote(note), now.toISOString(), outcome, id],
   );
 }
 
@@ -91,7 +91,7 @@ export async function retryInbox(db: Dialect, id: number, error: string, retryAt
   await db.query(
     `UPDATE inbox SET due_at = ?, last_error = ?, leased_by = NULL, lease_until = NULL
      WHERE id = ? AND status = 'queued'`,
-    [retryAt.toISOString(), truncate(error), id],
+    [retryAt.toISOString(), clipNote(error), id],
   );
 }
 
@@ -100,7 +100,7 @@ export async function deferInbox(db: Dialect, id: number, note: string, retryAt:
     `UPDATE inbox SET due_at = ?, note = ?, leased_by = NULL, lease_until = NULL,
        attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END
      WHERE id = ? AND status = 'queued'`,
-    [retryAt.toISOString(), truncate(note), id],
+    [retryAt.toISOString(), clipNote(note), id],
   );
 }
 

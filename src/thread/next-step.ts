@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { clip } from "./text.js";
+import { clip, short } from "./text.js";
 
 /**
  * The next step, as the decider answers it. Component names come from the repository's
@@ -97,10 +97,9 @@ export function deployActionOf(step: NextStep): DeployAction | null {
 /** A step in a few words, for logs and replay: "deploy backend 0123456 to staging". */
 export function describeStep(step: NextStep): string {
   const action = deployActionOf(step);
-  if (action) return `${action.kind} ${action.component} ${action.sha.slice(0, 7)} to ${action.environment}`;
-  if (step.intent === "ask_human" && "question" in step) return `ask_human "${step.question.slice(0, 80)}"`;
-  if (step.intent === "done_for_now" && "message" in step)
-    return `done_for_now "${step.message.slice(0, 80)}"`;
+  if (action) return `${action.kind} ${action.component} ${short(action.sha)} to ${action.environment}`;
+  if (step.intent === "ask_human" && "question" in step) return `ask_human "${clip(step.question, 80)}"`;
+  if (step.intent === "done_for_now" && "message" in step) return `done_for_now "${clip(step.message, 80)}"`;
   return step.intent;
 }
 

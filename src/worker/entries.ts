@@ -3,6 +3,7 @@ import { ENTRY_HANDLERS } from "../pipeline/handlers.js";
 import type { InboxEntry } from "../store/store.js";
 import { DEFAULT_LEASE_MS, type WorkerDeps } from "./deps.js";
 import { newLeases, withLeases } from "./leases.js";
+import { clip } from "../thread/text.js";
 
 /**
  * One inbox entry handled to its end: its payload parsed with its handler's schema and handed to
@@ -51,15 +52,11 @@ export async function processEntry(
     const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     const maxAttempts = deps.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
     if (error instanceof PermanentError || entry.attempts >= maxAttempts) {
-      await deps.store.finishInbox(entry.id, "dead", message.slice(0, 1_000), deps.clock());
+      await deps.store.finishInbox(entry.id, "dead", clip(message, 1_000), deps.clock());
       deps.log.error(fields, `gave up on ${entry.kind} delivery ${entry.deliveryId}: ${message}`);
     } else {
       const delayMs = Math.min(5_000 * 2 ** (entry.attempts - 1), 10 * 60_000);
-      await deps.store.retryInbox(
-        entry.id,
-        message.slice(0, 1_000),
-        new Date(deps.clock().getTime() + delayMs),
-      );
+      await deps.store.retryInbox(entry.id, clip(message, 1_000), new Date(deps.clock().getTime() + delayMs));
       deps.log.warn(fields, `${entry.kind} failed, retrying in ${Math.round(delayMs / 1000)}s: ${message}`);
     }
   }

@@ -1,5 +1,5 @@
 import type { EnvironmentSettings } from "../../config/repo-config.js";
-import { short } from "../../thread/text.js";
+import { clip, short } from "../../thread/text.js";
 import { displayZone } from "./windows.js";
 import { formatInstant } from "./zoned-time.js";
 
@@ -41,7 +41,7 @@ export function promotionReadiness(input: {
   const what = `${component} ${short(sha)} in ${from.name}`;
   if (from.verify) {
     if (verification?.conclusion === "failure") {
-      const summary = verification.summary ? `: ${verification.summary.slice(0, 200)}` : "";
+      const summary = verification.summary ? `: ${clip(verification.summary, 200)}` : "";
       const url = verification.url ? ` (${verification.url})` : "";
       return {
         kind: "verification_failed",

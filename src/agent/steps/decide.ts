@@ -2,6 +2,7 @@ import { newEvent } from "../../thread/events.js";
 import { describeStep } from "../../thread/next-step.js";
 import type { Plan } from "../loop.js";
 import { record, type StepRun } from "./step-run.js";
+import { clip } from "../../thread/text.js";
 
 /** Asks the decider for the next step and records its answer, or why it could not be used. */
 export async function decideStep(run: StepRun, plan: Extract<Plan, { kind: "decide" }>): Promise<void> {
@@ -21,6 +22,6 @@ export async function decideStep(run: StepRun, plan: Extract<Plan, { kind: "deci
     await record(run, [newEvent("decision", { ...result.meta, step: result.step })]);
   } else {
     deps.log.warn({ thread: thread.id, decider: result.meta.decider }, `unusable decision: ${result.error}`);
-    await record(run, [newEvent("decision_error", { ...result.meta, error: result.error.slice(0, 500) })]);
+    await record(run, [newEvent("decision_error", { ...result.meta, error: clip(result.error, 500) })]);
   }
 }

@@ -4,6 +4,7 @@ import { newEvent, type EventOf } from "../../thread/events.js";
 import { messageOf, rethrowUnlessPermanent } from "../step-errors.js";
 import { endStep } from "./finish.js";
 import { record, recordIntent, type StepRun } from "./step-run.js";
+import { short } from "../../thread/text.js";
 
 /** The store ref that leads from a run deploybot dispatched to its thread and step. */
 export function runRef(repo: string, runId: number): string {
@@ -56,7 +57,7 @@ export async function dispatchRunStep(run: StepRun, authorized: EventOf<"deploy_
     );
     deps.log.info(
       { thread: thread.id, run: dispatched.runId },
-      `dispatched ${workflow} for ${a.component} ${a.sha.slice(0, 7)} to ${a.environment}; its job creates the deployment`,
+      `dispatched ${workflow} for ${a.component} ${short(a.sha)} to ${a.environment}; its job creates the deployment`,
     );
     await record(run, [
       newEvent("run_dispatched", {

@@ -3,6 +3,7 @@ import { newEvent, type EventOf } from "../../thread/events.js";
 import { messageOf, rethrowUnlessPermanent } from "../step-errors.js";
 import { endDeployment, settleDeployment } from "./finish.js";
 import { record, recordIntent, stepWrite, type StepRun } from "./step-run.js";
+import { short } from "../../thread/text.js";
 
 /** How long GitHub may take to list the run of a dispatch before a dispatch counts as lost. */
 const RUN_LISTING_GRACE_MS = 10_000;
@@ -46,7 +47,7 @@ export async function dispatchStep(
     if (dispatched.runId !== null) await deps.store.setDeploymentRun(deploymentId, dispatched.runId);
     deps.log.info(
       { thread: thread.id, deployment: deploymentId, run: dispatched.runId },
-      `dispatched ${workflow} for ${a.component} ${a.sha.slice(0, 7)} to ${a.environment}`,
+      `dispatched ${workflow} for ${a.component} ${short(a.sha)} to ${a.environment}`,
     );
     await record(run, [
       newEvent("deploy_dispatched", {

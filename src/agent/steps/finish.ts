@@ -1,7 +1,7 @@
 import { setDeploymentStatus } from "../../github/deployments.js";
 import { repoRefOf } from "../../github/repository.js";
 import { lockReleasedEntry } from "../../pipeline/internal-entries.js";
-import { AppendConflictError, type DeploymentRecord, type LockHolder } from "../../store/store.js";
+import type { DeploymentRecord, LockHolder } from "../../store/store.js";
 import {
   newEvent,
   type EventDataOf,
@@ -10,11 +10,12 @@ import {
   type ThreadEvent,
 } from "../../thread/events.js";
 import { extendView, viewOf, type ThreadView } from "../../thread/view.js";
-import { append } from "../append.js";
+import { append, appendUnlessMoved } from "../append.js";
 import type { LoopDeps } from "../loop-deps.js";
 import { lockKeyOf } from "../policy.js";
 import { advanceThread } from "../runner.js";
 import type { StepRun } from "./step-run.js";
+import { clip, short } from "../../thread/text.js";
 
 /** How a deploy step ends: its result recorded once, its deployment closed and its lock freed. */
 
@@ -38,7 +39,7 @@ export function deployFinished(
     environment: place.environment,
     sha: place.sha,
     outcome: result.outcome,
-    summary: result.summary.slice(0, 1_000),
+    summary: clip(result.summary, 1_000),
     source: result.source,
     log_url: result.log_url,
   });
@@ -56,27 +57,25 @@ async function recordResult(
 ): Promise<ThreadView> {
   for (let attempt = 0; attempt < 5; attempt++) {
     if (view.state.inFlight?.created?.data.deployment_id !== record.deploymentId) return view;
-    try {
-      const added = await append(deps, view.thread, [
-        deployFinished(record, {
-          deployment_id: record.deploymentId,
-          outcome: result.outcome,
-          summary: result.summary,
-          source: result.source,
-          log_url: result.logUrl,
-        }),
-      ]);
+    const added = await appendUnlessMoved(deps, view.thread, [
+      deployFinished(record, {
+        deployment_id: record.deploymentId,
+        outcome: result.outcome,
+        summary: result.summary,
+        source: result.source,
+        log_url: result.logUrl,
+      }),
+    ]);
+    if (added) {
       deps.log.info(
         { thread: view.thread.id, deployment: record.deploymentId },
-        `${record.component} ${record.sha.slice(0, 7)} to ${record.environment}: ${result.outcome}`,
+        `${record.component} ${short(record.sha)} to ${record.environment}: ${result.outcome}`,
       );
       return extendView(view, added);
-    } catch (error) {
-      if (!(error instanceof AppendConflictError)) throw error;
-      const thread = await deps.store.getThread(record.threadId);
-      if (!thread) return view;
-      view = viewOf(thread);
     }
+    const thread = await deps.store.getThread(record.threadId);
+    if (!thread) return view;
+    view = viewOf(thread);
   }
   return view;
 }

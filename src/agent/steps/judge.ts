@@ -8,6 +8,7 @@ import { eventsForVerdict } from "../loop.js";
 import { judge, lockKeyOf, type Verdict } from "../policy.js";
 import { gatherPolicyFacts, type GatheredFacts } from "../policy-facts.js";
 import { record, type StepRun } from "./step-run.js";
+import { clip } from "../../thread/text.js";
 
 /**
  * The policy's verdict on a step, with the lock of an allowed deploy taken. The lock is taken once,
@@ -48,7 +49,7 @@ export async function judgeStep(run: StepRun, step: NextStep, approved: boolean)
       ? unreachableApproval(config, action.environment, { slack: Boolean(deps.slack && config.slack) })
       : null;
   const events = unreachable
-    ? [newEvent("failed", { reason: unreachable.slice(0, 1_000) })]
+    ? [newEvent("failed", { reason: clip(unreachable, 1_000) })]
     : eventsForVerdict(step, verdict, {
         approvalId: (deps.newId ?? (() => `ap_${randomUUID().replaceAll("-", "").slice(0, 20)}`))(),
         deferred: state.deferred?.data ?? null,

@@ -1,13 +1,13 @@
 import { repoRefOf } from "../../github/repository.js";
 import type { VerifiedPlace } from "../../github/verify-runs.js";
 import { compactFailure } from "../../pipeline/failure.js";
-import { AppendConflictError } from "../../store/store.js";
 import type { EventDataOf, Thread } from "../../thread/events.js";
 import { configOf } from "../../thread/state.js";
-import { append, withAppended } from "../append.js";
+import { appendUnlessMoved, withAppended } from "../append.js";
 import type { LoopDeps } from "../loop-deps.js";
 import { advanceThread } from "../runner.js";
 import { openVerifications } from "../verify-plan.js";
+import { clip, short } from "../../thread/text.js";
 
 /** How a verification's result reaches its thread: once, while the thread still waits for it. */
 
@@ -40,7 +40,7 @@ export async function verifyFinishedOf(
     ...place,
     conclusion: result.conclusion,
     url: result.url,
-    summary: summary === null ? null : summary.slice(0, 1_000),
+    summary: summary === null ? null : clip(summary, 1_000),
   };
   return { type: "verify_finished", data };
 }
@@ -72,17 +72,14 @@ export async function finishVerification(
     const thread = await deps.store.getThread(threadId);
     if (!thread || !awaitsVerification(thread, place)) return false;
     const event = await verifyFinishedOf(deps, thread, place, result);
-    try {
-      const added = await append(deps, thread, [event]);
-      deps.log.info(
-        { thread: threadId },
-        `verification of ${place.component} ${place.sha.slice(0, 7)} in ${place.environment}: ${result.conclusion}`,
-      );
-      await advanceThread(deps, threadId, withAppended(thread, added));
-      return true;
-    } catch (error) {
-      if (!(error instanceof AppendConflictError)) throw error;
-    }
+    const added = await appendUnlessMoved(deps, thread, [event]);
+    if (!added) continue;
+    deps.log.info(
+      { thread: threadId },
+      `verification of ${place.component} ${short(place.sha)} in ${place.environment}: ${result.conclusion}`,
+    );
+    await advanceThread(deps, threadId, withAppended(thread, added));
+    return true;
   }
   return false;
 }

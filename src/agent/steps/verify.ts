@@ -8,6 +8,7 @@ import type { Verification } from "../verify-plan.js";
 import { record, recordIntent, type StepRun } from "./step-run.js";
 import { verifyConclusionOf, verifyFinishedOf } from "./verify-result.js";
 import { repoRefOf } from "../../github/repository.js";
+import { clip, short } from "../../thread/text.js";
 
 /** How long GitHub may take to list the run of a dispatch before a dispatch counts as lost. */
 const RUN_LISTING_GRACE_MS = 10_000;
@@ -56,7 +57,7 @@ export async function dispatchVerifyStep(
     }
     deps.log.info(
       { thread: thread.id, run: dispatched.runId },
-      `dispatched ${workflow} to verify ${place.component} ${place.sha.slice(0, 7)} in ${place.environment}`,
+      `dispatched ${workflow} to verify ${place.component} ${short(place.sha)} in ${place.environment}`,
     );
     await record(run, [
       newEvent("verify_dispatched", {
@@ -74,7 +75,7 @@ export async function dispatchVerifyStep(
         ...place,
         conclusion: "failure",
         url: null,
-        summary: `the dispatch of ${workflow} failed: ${messageOf(error)}`.slice(0, 1_000),
+        summary: clip(`the dispatch of ${workflow} failed: ${messageOf(error)}`, 1_000),
       }),
     ]);
   }
