@@ -26,7 +26,8 @@ import {
   type NewEvent,
   type Thread,
 } from "../thread/events.js";
-import { changedComponents, threadEndedReason } from "../thread/state.js";
+import { changedComponents } from "../thread/state.js";
+import { threadEndedReason } from "../thread/status.js";
 import type { ThreadView } from "../thread/view.js";
 import { uncheckedAuthor } from "./approvers.js";
 import { deployActionOf, describeStep } from "../thread/next-step.js";
