@@ -1,13 +1,5 @@
-import { type Octokit } from "../github/repository.js";
-import type { Log } from "../log.js";
 import { SlackCallError, type SlackPort } from "../slack/client.js";
-import {
-  approvalCard,
-  decidedCard,
-  reminderText,
-  type ApprovalCardInput,
-  type ApprovalOutcome as CardOutcome,
-} from "../slack/approval-card.js";
+import { approvalCard, decidedCard, reminderText } from "../slack/approval-card.js";
 import {
   breakGlassUsed,
   deployFinished,
@@ -17,21 +9,13 @@ import {
   threadFailed,
   threadStarted,
 } from "../slack/progress.js";
-import {
-  deciderLabel,
-  eventsOf,
-  lastOf,
-  newEvent,
-  type EventOf,
-  type NewEvent,
-  type Thread,
-} from "../thread/events.js";
-import { changedComponents, threadEndedReason } from "../thread/state.js";
+import { eventsOf, lastOf, newEvent, type EventOf, type NewEvent, type Thread } from "../thread/events.js";
+import { changedComponents } from "../thread/state.js";
 import type { ThreadView } from "../thread/view.js";
-import { uncheckedAuthor } from "./approvers.js";
-import { deployActionOf, describeStep } from "../thread/next-step.js";
-import { threadRoot, type ApprovalOutcome, type Notification } from "./notifications.js";
-import { clip, repoRefOf, short } from "../thread/text.js";
+import { describeStep } from "../thread/next-step.js";
+import { clip } from "../thread/text.js";
+import { approvalCardInput, cardOutcome, type ApprovalCardDeps } from "./approval-card-input.js";
+import { threadRoot, type Notification } from "./notifications.js";
 
 /**
  * Sends one notification to Slack and returns the events that record it. Slack being down is a
@@ -39,11 +23,8 @@ import { clip, repoRefOf, short } from "../thread/text.js";
  * channel, bad token) is recorded with its error, logged, and not retried.
  */
 
-export interface NotifyDeps {
+export interface NotifyDeps extends ApprovalCardDeps {
   slack: SlackPort;
-  octokitFor(installationId: number): Promise<Octokit>;
-  githubUrl: string;
-  log: Log;
   setRef(key: string, value: string): Promise<void>;
 }
 
@@ -187,24 +168,6 @@ export async function sendNotification(
   }
 }
 
-function cardOutcome(event: ApprovalOutcome): CardOutcome {
-  switch (event.type) {
-    case "approval_granted":
-      return { kind: "approved", slackUser: deciderLabel(event.data), at: event.at };
-    case "approval_rejected":
-      return {
-        kind: "rejected",
-        slackUser: deciderLabel(event.data),
-        at: event.at,
-        reason: event.data.reason,
-      };
-    case "approval_expired":
-      return { kind: "expired", slackUser: null, at: event.at };
-    default:
-      return { kind: "closed", slackUser: null, at: event.at, reason: threadEndedReason(event) };
-  }
-}
-
 function progressLine(
   thread: Thread,
   event: Notification & { kind: "progress" } extends { event: infer E } ? E : never,
@@ -238,86 +201,5 @@ function progressLine(
       return threadFailed(
         `cancelled by ${event.data.by}${event.data.reason ? `: ${event.data.reason}` : ""}`,
       );
-  }
-}
-
-/** Everything an approver should see, from the thread's events (and GitHub's compare, for commits). */
-async function approvalCardInput(
-  deps: NotifyDeps,
-  { thread, state, config }: ThreadView,
-  request: EventOf<"approval_requested">,
-  options: { withChanges: boolean } = { withChanges: true },
-): Promise<ApprovalCardInput> {
-  const action = deployActionOf(request.data.step)!;
-  const merged = lastOf(thread.events, "pr_merged");
-  const ci = lastOf(thread.events, "ci_state");
-  const decision = lastOf(thread.events, "decision");
-  const deployedThere = lastOf(thread.events, "deployed_versions")?.data.entries.find(
-    (e) => e.component === action.component && e.environment === action.environment,
-  );
-  const thisThread = state.successes
-    .filter((s) => s.component === action.component && s.environment === action.environment)
-    .at(-1);
-  const currentSha = thisThread?.sha ?? deployedThere?.sha ?? null;
-  let changes: ApprovalCardInput["changes"] = null;
-  if (options.withChanges && currentSha && currentSha !== action.sha) {
-    changes = await commitsBetween(deps, thread, currentSha, action.sha);
-  }
-  return {
-    approvalId: request.data.approval_id,
-    repo: thread.repo,
-    kind: action.kind,
-    component: action.component,
-    environment: action.environment,
-    sha: action.sha,
-    serverUrl: deps.githubUrl,
-    pr: merged
-      ? {
-          number: merged.data.number,
-          title: merged.data.title,
-          url: merged.data.html_url,
-          author: merged.data.author,
-        }
-      : null,
-    changes,
-    currentSha,
-    ci: ci && ci.data.sha === action.sha ? { state: ci.data.state, summary: ci.data.summary } : null,
-    reason: action.reason,
-    decider: decision
-      ? decision.data.decider === "rules"
-        ? "rules"
-        : `${decision.data.decider} (${decision.data.model})`
-      : "rules",
-    expiresAt: request.data.expires_at,
-    quorum: state.approvals?.approvalId === request.data.approval_id ? state.approvals : null,
-    uncheckedAuthor: config ? uncheckedAuthor(config, action.environment, merged?.data.author ?? null) : null,
-    why: request.data.why ?? null,
-  };
-}
-
-async function commitsBetween(
-  deps: NotifyDeps,
-  thread: Thread,
-  base: string,
-  head: string,
-): Promise<ApprovalCardInput["changes"]> {
-  const ref = repoRefOf(thread.repo);
-  try {
-    const octokit = await deps.octokitFor(thread.installationId);
-    const { data } = await octokit.rest.repos.compareCommitsWithBasehead({
-      ...ref,
-      basehead: `${base}...${head}`,
-      per_page: 20,
-    });
-    return {
-      commits: data.commits.map((c) => ({ sha: c.sha, message: c.commit.message })).reverse(),
-      total: data.total_commits,
-    };
-  } catch (error) {
-    deps.log.warn(
-      { thread: thread.id },
-      `could not list commits ${short(base)}...${short(head)}: ${String(error)}`,
-    );
-    return null;
   }
 }

@@ -16,7 +16,8 @@ import {
 import { verifySlackRequest } from "../slack/verify.js";
 import type { InboxEntryInput, Store } from "../store/store.js";
 import { UNFINISHED_STATUSES } from "../thread/events.js";
-import { approvalClosed, deriveState } from "../thread/state.js";
+import { approvalClosed } from "../thread/approval-closed.js";
+import { deriveState } from "../thread/state.js";
 import { isLockWord, parseLockCommand } from "../github/lock-command.js";
 import { MANUAL_LOCK_KINDS, type SlackLockRequest } from "../pipeline/lock-commands.js";
 import {

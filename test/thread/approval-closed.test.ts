@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { nextNotification } from "../../src/agent/notifications.js";
 import { newEvent, type NewEvent } from "../../src/thread/events.js";
-import { approvalClosed } from "../../src/thread/state.js";
+import { approvalClosed } from "../../src/thread/approval-closed.js";
 import { deployRun, deployStep, mergeStart, on, threadWith } from "../helpers/thread-builder.js";
 
 /** Whether an approval can still be decided, judged at the moment it is given: a pure function. */

@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { eventsForVerdict, planNext } from "../../src/agent/loop.js";
 import { newEvent, type NewEvent } from "../../src/thread/events.js";
 import { deployActionOf } from "../../src/thread/next-step.js";
-import { approvalClosed, deriveState } from "../../src/thread/state.js";
+import { approvalClosed } from "../../src/thread/approval-closed.js";
+import { deriveState } from "../../src/thread/state.js";
 import {
   deployRun,
   deployStep,
