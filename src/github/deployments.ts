@@ -261,13 +261,25 @@ export async function findDispatchedRun(
   workflow: string,
   deploymentId: number,
 ): Promise<DispatchResult | null> {
+  return findRecentDispatch(octokit, ref, workflow, (run) =>
+    run.display_title.includes(`(deployment ${deploymentId})`),
+  );
+}
+
+/** The newest of the workflow's last 50 dispatched runs that `matches`, or null. */
+export async function findRecentDispatch(
+  octokit: Octokit,
+  ref: RepoRef,
+  workflow: string,
+  matches: (run: { display_title: string; created_at: string }) => boolean,
+): Promise<DispatchResult | null> {
   const { data } = await octokit.rest.actions.listWorkflowRuns({
     ...ref,
     workflow_id: workflow,
     event: "workflow_dispatch",
     per_page: 50,
   });
-  const run = data.workflow_runs.find((r) => r.display_title.includes(`(deployment ${deploymentId})`));
+  const run = data.workflow_runs.find(matches);
   return run ? { runId: Number(run.id), runUrl: run.html_url } : null;
 }
 

@@ -1,4 +1,4 @@
-import type { DispatchResult } from "./deployments.js";
+import { findRecentDispatch, type DispatchResult } from "./deployments.js";
 import type { Octokit, RepoRef } from "./repository.js";
 import { short } from "../thread/text.js";
 
@@ -26,18 +26,14 @@ export async function findVerifyRun(
   place: VerifiedPlace,
   since: Date,
 ): Promise<DispatchResult | null> {
-  const { data } = await octokit.rest.actions.listWorkflowRuns({
-    ...ref,
-    workflow_id: workflow,
-    event: "workflow_dispatch",
-    per_page: 50,
-  });
   const named = (title: string) =>
     title.includes(place.component) && title.includes(place.environment) && title.includes(short(place.sha));
-  const run = data.workflow_runs.find(
-    (r) => Date.parse(r.created_at) >= since.getTime() - 60_000 && named(r.display_title),
+  return findRecentDispatch(
+    octokit,
+    ref,
+    workflow,
+    (run) => Date.parse(run.created_at) >= since.getTime() - 60_000 && named(run.display_title),
   );
-  return run ? { runId: Number(run.id), runUrl: run.html_url } : null;
 }
 
 export interface RunResult {
