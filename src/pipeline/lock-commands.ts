@@ -7,7 +7,7 @@ import type { Octokit } from "../github/repository.js";
 import { repoRefOf } from "../thread/text.js";
 import { changeManualLock, currentConfig, LockChange, type LockOutcome } from "./manual-lock-changes.js";
 import { COMMANDING, permissionOf } from "../github/permissions.js";
-import { resolveRepository } from "./slack-inbox.js";
+import { resolveRepository } from "./request-target.js";
 
 /**
  * Who may lock, on each channel, and where each channel's lock command goes: people with write

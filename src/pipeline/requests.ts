@@ -3,7 +3,7 @@ import type { LoopDeps } from "../agent/loop-deps.js";
 import { REPO_CONFIG_PATH, type RepoConfig } from "../config/repo-config.js";
 import { breakGlassVerdict } from "../agent/policy/break-glass.js";
 import { pullRequestOfCommit } from "../github/installations.js";
-import { ciState, loadRepoConfig, type Octokit } from "../github/repository.js";
+import { ciState, loadRepoConfig, type LoadedConfig, type Octokit } from "../github/repository.js";
 import { newEvent, type EventDataOf } from "../thread/events.js";
 import { deployedVersions } from "./ingest.js";
 import { prThreadRef } from "./pr-threads.js";
@@ -36,10 +36,40 @@ function breakGlassProblem(config: RepoConfig, declared: DeclaredBreakGlass): st
   if (environments.length === 0) {
     return `unknown environment "${named}"; this repository has ${config.environments.map((e) => e.name).join(", ")}`;
   }
-  const verdicts = environments.map((e) => breakGlassVerdict(config, e, declared));
-  if (verdicts.some((v) => v.ok)) return null;
-  const refused = verdicts.find((v) => !v.ok);
-  return refused && !refused.ok ? `${refused.reason}. Nothing was deployed.` : null;
+  const verdicts = environments.map((e) => ({ e, verdict: breakGlassVerdict(config, e, declared) }));
+  if (verdicts.some(({ verdict }) => verdict.ok)) return null;
+  // Unnamed, the refusal where somebody is listed says more than one where nobody is.
+  const refused = verdicts.find(({ e, verdict }) => !verdict.ok && e.break_glass.length > 0) ?? verdicts[0];
+  return refused && !refused.verdict.ok ? `${refused.verdict.reason}. Nothing was deployed.` : null;
+}
+
+/** A request that may start: its repository's config read, and any break-glass allowed. */
+export type CheckedRequest =
+  | { ok: true; octokit: Octokit; loaded: Extract<LoadedConfig, { kind: "ok" }> }
+  | { ok: false; problem: string };
+
+/**
+ * Whether a request may start in `repo`: it has a valid config, and a declared break-glass is by
+ * someone listed. A channel that must refuse before it shows anything (Slack's `/deploybot`) checks
+ * first and hands the result to `startRequestThread`.
+ */
+export async function checkRequest(
+  deps: LoopDeps,
+  input: { repo: string; installationId: number; breakGlass?: DeclaredBreakGlass },
+): Promise<CheckedRequest> {
+  const octokit = await deps.octokitFor(input.installationId);
+  const loaded = await loadRepoConfig(octokit, repoRefOf(input.repo));
+  if (loaded.kind !== "ok") {
+    return {
+      ok: false,
+      problem:
+        loaded.kind === "missing"
+          ? `${input.repo} has no ${REPO_CONFIG_PATH}.`
+          : `${loaded.file} is invalid: ${clip(loaded.problems.join("; "), 1_000)}`,
+    };
+  }
+  const refused = input.breakGlass ? breakGlassProblem(loaded.config, input.breakGlass) : null;
+  return refused ? { ok: false, problem: refused } : { ok: true, octokit, loaded };
 }
 
 export async function startRequestThread(
@@ -51,22 +81,14 @@ export async function startRequestThread(
     text: string;
     origin: RequestOrigin;
     breakGlass?: DeclaredBreakGlass;
+    /** The same request's `checkRequest`, when the channel checked it already. */
+    checked?: Extract<CheckedRequest, { ok: true }>;
   },
 ): Promise<StartedRequest> {
   const ref = repoRefOf(input.repo);
-  const octokit = await deps.octokitFor(input.installationId);
-  const loaded = await loadRepoConfig(octokit, ref);
-  if (loaded.kind !== "ok") {
-    return {
-      ok: false,
-      problem:
-        loaded.kind === "missing"
-          ? `${input.repo} has no ${REPO_CONFIG_PATH}.`
-          : `${loaded.file} is invalid: ${clip(loaded.problems.join("; "), 1_000)}`,
-    };
-  }
-  const refused = input.breakGlass ? breakGlassProblem(loaded.config, input.breakGlass) : null;
-  if (refused) return { ok: false, problem: refused };
+  const checked = input.checked ?? (await checkRequest(deps, input));
+  if (!checked.ok) return checked;
+  const { octokit, loaded } = checked;
   const { data: branch } = await octokit.rest.repos.getBranch({ ...ref, branch: loaded.config.branch });
   const head = branch.commit.sha;
   const request = newEvent("chat_request", {

@@ -8,13 +8,9 @@ import type { SlackPort } from "../slack/client.js";
 import { newEvent, type EventOf, type Thread } from "../thread/events.js";
 import { deriveState } from "../thread/state.js";
 import { decideApproval as decideOnAnyChannel } from "./approvals.js";
-import { startRequestThread, type DeclaredBreakGlass } from "./requests.js";
-import {
-  BREAK_GLASS_USAGE,
-  COMMAND_PREFIX,
-  parsePrCommand,
-  splitBreakGlass,
-} from "../github/comment-command.js";
+import { startRequestThread, type CheckedRequest, type DeclaredBreakGlass } from "./requests.js";
+import { resolveRepository, type RequestTarget } from "./request-target.js";
+import { prepareBreakGlass, slashBreakGlass } from "./slash-break-glass.js";
 import { clip } from "../thread/text.js";
 
 /**
@@ -163,6 +159,12 @@ export async function handleSlashRequest(
     );
     return `refused: ${declared.problem}`;
   }
+  // Judged before anything shows in the channel: a refused break-glass is told to its asker alone.
+  const prepared = declared ? await prepareBreakGlass(deps, request.channel, declared) : null;
+  if (prepared && !prepared.checked.ok) {
+    await tell(deps, request.channel, request.user, refusedClick(prepared.checked.problem));
+    return `refused: ${prepared.checked.problem}`;
+  }
   const key = `command:${deliveryId}`;
   let ts = await deps.store.getRef(key);
   if (!ts) {
@@ -176,53 +178,10 @@ export async function handleSlashRequest(
   return startChatThread(deps, {
     ...request,
     ...(declared ? { text: declared.text, breakGlass: declared.breakGlass } : {}),
+    ...(prepared?.checked.ok ? { prepared: { target: prepared.target, checked: prepared.checked } } : {}),
     ts,
     source: "command",
   });
-}
-
-/**
- * `/deploybot deploy <component> to <environment> --break-glass "<reason>"` (or a rollback), with the
- * grammar of PR comments (an `owner/repo` may be named too): the declaration, or why it is refused.
- * Null without `--break-glass`.
- */
-function slashBreakGlass(
-  request: SlashRequest,
-): { text: string; breakGlass: DeclaredBreakGlass } | { problem: string } | null {
-  const { rest, breakGlass } = splitBreakGlass(request.text.trim());
-  if (breakGlass === null) return null;
-  const words = rest.replace(/(^|\s)[\w.-]+\/[\w.-]+(?=\s|$)/g, " ").trim();
-  const command = parsePrCommand(`${COMMAND_PREFIX} ${words} --break-glass "${breakGlass}"`);
-  if (command?.kind === "invalid") return { problem: command.problem };
-  if ((command?.kind !== "deploy" && command?.kind !== "rollback") || !command.breakGlass) {
-    return { problem: `break-glass needs a reason: ${BREAK_GLASS_USAGE}` };
-  }
-  const environment = command.environment;
-  return {
-    text: rest,
-    breakGlass: { by: request.user, channel: "slack", reason: command.breakGlass, environment },
-  };
-}
-
-/** Which repository a request is about: named as owner/repo, or the one that uses this channel. */
-export async function resolveRepository(
-  deps: LoopDeps,
-  text: string,
-  channel: string,
-): Promise<{ repo: string; installationId: number } | null> {
-  for (const match of text.matchAll(/\b([\w.-]+\/[\w.-]+)\b/g)) {
-    const installation = await deps.store.getRef(`repo:${match[1]!.toLowerCase()}`);
-    if (installation) return { repo: match[1]!, installationId: Number(installation) };
-    // Never merged into while deploybot watched: the app may still be installed there.
-    const found = deps.installationOf ? await deps.installationOf(match[1]!) : null;
-    if (found !== null) return { repo: match[1]!, installationId: found };
-  }
-  const byChannel = await deps.store.getRef(`channel:${channel}`);
-  if (!byChannel) return null;
-  const parsed = z
-    .object({ repo: z.string(), installationId: z.number().int() })
-    .safeParse(JSON.parse(byChannel));
-  return parsed.success ? parsed.data : null;
 }
 
 export async function startChatThread(
@@ -234,6 +193,8 @@ export async function startChatThread(
     ts: string;
     source: "mention" | "command";
     breakGlass?: DeclaredBreakGlass;
+    /** The repository and the checked request, when the break-glass was judged first. */
+    prepared?: { target: RequestTarget; checked: Extract<CheckedRequest, { ok: true }> };
   },
 ): Promise<string> {
   const slack = requireSlack(deps);
@@ -243,7 +204,7 @@ export async function startChatThread(
     return `thread ${threadId}`;
   }
   const reply = (text: string) => slack.postMessage({ channel: request.channel, threadTs: request.ts, text });
-  const target = await resolveRepository(deps, request.text, request.channel);
+  const target = request.prepared?.target ?? (await resolveRepository(deps, request.text, request.channel));
   if (!target) {
     await reply(
       "I don't know which repository this channel deploys. Name it as `owner/repo` (deploybot must be installed there).",
@@ -263,6 +224,7 @@ export async function startChatThread(
       requestedBy: null,
     },
     ...(request.breakGlass ? { breakGlass: request.breakGlass } : {}),
+    ...(request.prepared ? { checked: request.prepared.checked } : {}),
   });
   if (!started.ok) {
     await reply(started.problem);

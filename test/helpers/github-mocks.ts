@@ -189,6 +189,25 @@ export function mockMergeContext(
   ];
 }
 
+/**
+ * What a thread started in words (a PR comment, Slack, the REST API) reads: the config, the tip of
+ * the deploy branch (`head`), what runs where and CI. The installation token is the caller's.
+ */
+export function mockRequestContext(
+  config: string,
+  head: string,
+  history?: Parameters<typeof mockDeploymentHistory>[1],
+): nock.Scope[] {
+  return [
+    mockRepoConfig(config),
+    nock(API)
+      .get(`${repoPath}/branches/main`)
+      .reply(200, { name: "main", commit: { sha: head } }),
+    mockDeploymentHistory(["staging", "production"], history),
+    mockCiState(head),
+  ];
+}
+
 /** GitHub's comparison of two commits: where `head` stands relative to `base`. */
 export function mockCompare(
   base: string,

@@ -5,15 +5,14 @@ import { OWNER, prComment, REPO } from "../helpers/fixtures.js";
 import {
   API,
   CONFIG_YAML,
-  mockCiState,
   mockCreateDeployment,
-  mockDeploymentHistory,
   mockDispatch,
   mockInstallationToken,
   mockIssueComment,
   mockPermission,
   mockReaction,
   mockRepoConfig,
+  mockRequestContext,
 } from "../helpers/github-mocks.js";
 import { mockSlack, startAppServer, type AppServer } from "../helpers/app-server.js";
 
@@ -28,19 +27,11 @@ const BREAK_GLASS_YAML = CONFIG_YAML.replace(
 let app: AppServer;
 afterEach(async () => app?.stop());
 
-/** What starting a request thread reads: the config, the branch, what runs where, CI. */
-function requestContext() {
-  return [
-    mockRepoConfig(BREAK_GLASS_YAML),
-    nock(API)
-      .get(`/repos/${OWNER}/${REPO}/branches/main`)
-      .reply(200, { name: "main", commit: { sha: HEAD } }),
-    mockDeploymentHistory(["staging", "production"], {
-      staging: [{ id: 900, sha: HEAD, component: "backend", success: true }],
-    }),
-    mockCiState(HEAD),
-  ];
-}
+/** Staging already runs HEAD, so production is next. */
+const requestContext = () =>
+  mockRequestContext(BREAK_GLASS_YAML, HEAD, {
+    staging: [{ id: 900, sha: HEAD, component: "backend", success: true }],
+  });
 
 describe("a deploy with --break-glass in a pull request comment", () => {
   it("runs without approval for a listed person, and says so loudly in Slack and on the thread", async () => {
@@ -117,5 +108,44 @@ describe("a deploy with --break-glass in a pull request comment", () => {
       "Nothing started: monalisa may not break glass in production (break_glass: hubot)",
     );
     expect(await app.store.listThreads({})).toEqual([]);
+  });
+});
+
+describe("the pull request's deploybot comment after a break-glass deploy", () => {
+  it("lists the break-glass loudly: who, the step, what it skipped and why", async () => {
+    app = await startAppServer({ prComments: true });
+    const comments: string[] = []; // deploybot's status comment and its reply to the command
+    const github = [
+      mockInstallationToken(),
+      mockPermission("hubot", "write"),
+      mockReaction(900_001),
+      ...requestContext(),
+      nock(API)
+        .get(`/repos/${OWNER}/${REPO}/commits/${HEAD}/pulls`)
+        .query({ per_page: "10" })
+        .reply(200, [
+          {
+            number: 7,
+            merged_at: "2026-11-24T11:00:00Z",
+            user: { login: "octocat" },
+            html_url: `https://github.com/${OWNER}/${REPO}/pull/7`,
+          },
+        ]),
+      mockCreateDeployment(1010, { sha: HEAD, environment: "production" }),
+      mockDispatch("deploy-backend.yml", 5010),
+      mockIssueComment(7, comments, 77),
+      mockIssueComment(7, comments),
+    ];
+    const slack = mockSlack(app.slackCalls, { "chat.postMessage": 3 });
+    const body = '/deploybot deploy backend to production --break-glass "checkout is down"';
+    await app.webhook("issue_comment", prComment({ body, login: "hubot" }));
+    await app.runWorker();
+
+    for (const scope of [...github, slack]) expect(scope.isDone()).toBe(true);
+    const status = comments.find((c) => c.includes("<!-- deploybot:thread="));
+    expect(comments.some((c) => c.includes("Started thread"))).toBe(true);
+    expect(status).toContain(
+      "🚨 **Break-glass** by hubot (GitHub): deploy backend fedcba9 to production without approval. Reason: checkout is down",
+    );
   });
 });

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { createSignInToken } from "../../src/http/dashboard-auth.js";
 import { deriveState } from "../../src/thread/state.js";
 import { MERGE_SHA, prComment } from "../helpers/fixtures.js";
 import {
@@ -17,6 +18,7 @@ import {
   untilApprovalCard,
   type AppServer,
 } from "../helpers/app-server.js";
+import { csrfOf, get, post } from "../dashboard/dashboard-helpers.js";
 
 /** Two distinct approvers, counted across channels: one Slack click and one PR comment. */
 
@@ -121,5 +123,54 @@ describe("an approval that needs two approvers", () => {
     expect(replies[0]).toContain("you authored this pull request");
     const thread = (await app.store.getThread(threadId))!;
     expect(thread.events.some((e) => e.type === "approval_granted")).toBe(false);
+  });
+});
+
+describe("an approval that needs two approvers, one of them on the dashboard", () => {
+  it("deploys after a Slack click and the dashboard's Approve button of a signed-in approver", async () => {
+    app = await startAppServer();
+    const config = QUORUM_YAML.replace("[U01APPROVER, U02HUBOT,", "[U01APPROVER, api:oncall, U02HUBOT,");
+    const { threadId, approvalId } = await untilApprovalCard(app, config);
+    const first = mockSlack(app.slackCalls, { "usergroups.users.list": 1, "chat.update": 1 });
+    await app.slack("/slack/actions", clickBody("deploybot.approve", approvalId, "U01APPROVER"));
+    await app.runWorker();
+    expect(first.isDone()).toBe(true);
+
+    const signIn = await get(
+      app.base,
+      `/threads/sign-in?token=${await createSignInToken(app.store, "oncall", app.now.value)}`,
+      {},
+    );
+    const cookie = String(signIn.headers["set-cookie"]).split(";")[0]!;
+    const page = await get(app.base, `/threads/${threadId}`, { cookie });
+    expect(page.body).toContain("1 of 2 approvals");
+    const github = [
+      mockCreateDeployment(1002, { sha: MERGE_SHA, environment: "production" }),
+      mockDispatch("deploy-backend.yml", 5002),
+    ];
+    const slack = mockSlack(app.slackCalls, { "chat.update": 1, "chat.postMessage": 1 });
+    const approved = await post(
+      app.base,
+      `/threads/${threadId}/approve`,
+      { csrf: csrfOf(page.body) },
+      { cookie },
+    );
+    expect(approved.status).toBe(303);
+    await app.runWorker();
+
+    for (const scope of [...github, slack]) expect(scope.isDone()).toBe(true);
+    const thread = (await app.store.getThread(threadId))!;
+    const granted = thread.events.filter((e) => e.type === "approval_granted").map((e) => e.data);
+    expect(granted).toMatchObject([
+      { by: "U01APPROVER", channel: "slack" },
+      { by: "oncall", channel: "dashboard" },
+    ]);
+    expect(deriveState(thread.events).status).toBe("waiting_for_deploy");
+    const decided = app.slackCalls.find(
+      (c) => c.method === "chat.update" && !JSON.stringify(c.body.blocks).includes("deploybot.approve"),
+    );
+    expect(JSON.stringify(decided?.body.blocks)).toContain(
+      "2 of 2 approvals: <@U01APPROVER>, api:oncall (dashboard)",
+    );
   });
 });
