@@ -1,13 +1,15 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ApplicationFunction, Probot } from "probot";
+import type { Log } from "./log.js";
 import type { Store } from "./store/store.js";
 import { compactWebhook, WEBHOOK_KINDS } from "./pipeline/handlers.js";
 import { clip } from "./thread/text.js";
 
 /**
- * The Probot app: GitHub events go to the durable inbox and nowhere else. A handler verifies
- * (Probot checks the signature before any handler runs), stores and answers; the worker does the
- * rest. No GitHub, model or Slack call happens inside a request.
+ * The Probot app: GitHub events go to the durable inbox and nowhere else. The server's guard
+ * verifies the signature and parses the body once, then hands the event to `queueWebhook`, which
+ * stores it and returns (no per-event Octokit is made: nothing here calls GitHub); the worker does
+ * the rest. No GitHub, model or Slack call happens inside a request.
  */
 
 /** The GitHub events handled, as `event.action`: those the worker's table of handlers has. */
@@ -24,44 +26,68 @@ export interface AppDeps {
   onReady?: (app: Probot) => void | Promise<void>;
 }
 
-export function createApp(deps: AppDeps): ApplicationFunction {
-  return async (app, options) => {
-    app.on([...HANDLED_EVENTS], async (context) => {
-      const kind = `${context.name}.${context.payload.action}`;
-      if (
-        context.name === "pull_request" &&
-        "pull_request" in context.payload &&
-        !context.payload.pull_request.merged
-      ) {
-        app.log.debug({ delivery: context.id }, "pull request closed without merging: nothing to deploy");
-        return;
-      }
-      if (context.name === "issue_comment" && "comment" in context.payload) {
-        const skip = commentSkipReason(context.payload.comment);
-        if (skip) {
-          app.log.debug({ delivery: context.id }, skip);
-          return;
-        }
-      }
-      const stored = await deps.store.enqueue(
-        {
-          deliveryId: context.id,
-          source: "github",
-          kind,
-          payload: compactWebhook(kind, context.payload),
-          partition: "repository" in context.payload ? (context.payload.repository?.full_name ?? null) : null,
-        },
-        deps.clock(),
-      );
-      app.log.debug(
-        { delivery: context.id, event: kind },
-        stored ? "queued" : "redelivery of a queued event ignored",
-      );
-    });
+/** A GitHub event as it arrived: its delivery id, its name (`pull_request`) and its payload. */
+export interface WebhookEvent {
+  id: string;
+  name: string;
+  payload: object;
+}
+
+/** The app, and the one way a verified webhook reaches the inbox (the server calls it directly). */
+export type DeploybotApp = ApplicationFunction & {
+  queueWebhook(event: WebhookEvent, log: Pick<Log, "debug">): Promise<void>;
+};
+
+/**
+ * Writes a handled event to the inbox as the compact entry its handler reads; an event that needs
+ * nothing (a PR closed unmerged, a comment without a command or by a bot) is dropped with a debug line.
+ */
+async function queueWebhook(deps: AppDeps, event: WebhookEvent, log: Pick<Log, "debug">): Promise<void> {
+  const payload = event.payload as {
+    action?: string;
+    pull_request?: { merged?: boolean };
+    comment?: Parameters<typeof commentSkipReason>[0];
+    repository?: { full_name?: string } | null;
+  };
+  const kind = `${event.name}.${payload.action}`;
+  if (!(HANDLED_EVENTS as readonly string[]).includes(kind)) return;
+  if (event.name === "pull_request" && payload.pull_request && !payload.pull_request.merged) {
+    log.debug({ delivery: event.id }, "pull request closed without merging: nothing to deploy");
+    return;
+  }
+  if (event.name === "issue_comment" && payload.comment) {
+    const skip = commentSkipReason(payload.comment);
+    if (skip) {
+      log.debug({ delivery: event.id }, skip);
+      return;
+    }
+  }
+  const stored = await deps.store.enqueue(
+    {
+      deliveryId: event.id,
+      source: "github",
+      kind,
+      payload: compactWebhook(kind, event.payload),
+      partition: payload.repository?.full_name ?? null,
+    },
+    deps.clock(),
+  );
+  log.debug({ delivery: event.id, event: kind }, stored ? "queued" : "redelivery of a queued event ignored");
+}
+
+export function createApp(deps: AppDeps): DeploybotApp {
+  const application: ApplicationFunction = async (app, options) => {
+    // Events given to Probot (tests, or a server without the direct path) take the same way in.
+    app.on([...HANDLED_EVENTS], (context) =>
+      queueWebhook(deps, { id: context.id, name: context.name, payload: context.payload }, app.log),
+    );
 
     for (const route of deps.routes?.(app) ?? []) options.addHandler(route);
     await deps.onReady?.(app);
   };
+  return Object.assign(application, {
+    queueWebhook: (event: WebhookEvent, log: Pick<Log, "debug">) => queueWebhook(deps, event, log),
+  });
 }
 
 /** Why a new comment is none of deploybot's business, or null: only `/deploybot` lines by people count. */

@@ -6,7 +6,7 @@ import {
 } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createNodeMiddleware, type ApplicationFunction, type Probot } from "probot";
-import { HANDLED_EVENTS } from "../app.js";
+import { HANDLED_EVENTS, type DeploybotApp } from "../app.js";
 import type { Log } from "../log.js";
 import { WebhookEnvelope } from "../github/webhooks.js";
 import type { Metrics } from "../metrics/metrics.js";
@@ -131,12 +131,16 @@ export async function startHttpServer(options: {
   // signature is computed and the body parsed once (the middleware would do both again).
   const webhooks = options.probot.webhooks;
   const verify: VerifySignature = (payload, signature) => webhooks.verify(payload, signature);
+  // deploybot's app takes a verified event straight to its inbox; any other app goes through Probot.
+  const queueWebhook = "queueWebhook" in options.app ? (options.app as DeploybotApp).queueWebhook : null;
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     logAccess(req, res, options.log, options.metrics);
     try {
       if (pathOf(req) === WEBHOOK_PATH) {
         const event = await guardWebhook(req, verify, options.log);
-        await webhooks.receive(event as Parameters<typeof webhooks.receive>[0]);
+        await (queueWebhook
+          ? queueWebhook(event, options.log)
+          : webhooks.receive(event as Parameters<typeof webhooks.receive>[0]));
         sendText(res, 200, "ok\n");
         return;
       }
