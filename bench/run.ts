@@ -53,6 +53,7 @@ printTable(results);
 console.log(
   `\ncontext: payload ${ingest.payload_bytes} B; baseline p99 ${ingest.baseline_p99_ms} ms; ` +
     `${thread.parses} stored-event parses (and ${thread.validations} validations of new events) for ${thread.appended} appended events; ` +
-    `worker: ${worker.threads} threads, the 100 timed merges ended ${JSON.stringify(worker.statuses)} ` +
-    `with ${worker.staging_deployments} staging deployments (newer merges supersede older ones).`,
+    `worker: ${worker.staged_in_sequence} merges one after the other took ${worker.seconds_to_staging} s each from merge to staging deployed ` +
+    `(three GitHub writes, which Octokit spaces a second apart); the 100 merges at once ended ${JSON.stringify(worker.statuses)} ` +
+    `with ${worker.staging_deployments} staging deployments (newer merges supersede older ones); ${worker.threads} threads.`,
 );

@@ -17,7 +17,11 @@ import { round } from "./stats.js";
  */
 
 export interface WorkerResult {
+  /** Merges handled per minute when 100 arrive at once (most superseded by a newer one). */
   merges_per_minute: number;
+  staged_in_sequence: number;
+  /** Seconds from a merge to its successful staging deploy, merges one after the other. */
+  seconds_to_staging: number;
   llm_calls_one_component: number;
   llm_calls_two_components: number;
   rss_after_threads_mb: number;
@@ -40,12 +44,17 @@ function pull(number: number, files: string[]): SamplePullRequest {
   };
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | null>, timeoutMs = 60_000): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | null>,
+  timeoutMs = 60_000,
+  everyMs = 50,
+): Promise<T> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
     const value = await probe();
     if (value !== null) return value;
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
   throw new Error(`timed out waiting for ${what}`);
 }
@@ -117,14 +126,30 @@ export async function benchWorker(
       store,
       pull(2, ["api/b.ts", "web/b.tsx"]),
     );
-    // Merges of one component: each thread deploys to staging and stops at the production
-    // approval, or waits for the staging lock, or is superseded by a newer merge. Settled: no entry
-    // queued and no thread running or deploying.
+    // Merge to staging deployed, one merge after the other, each until its staging deploy succeeded
+    // (the thread then waits for the production approval): the latency one merge sees. The simulated
+    // GitHub answers at once; Octokit spaces GitHub writes a second apart, as GitHub asks.
+    const staging = Math.min(merges, 10);
+    const stagingStarted = performance.now();
+    for (let n = 0; n < staging; n++) {
+      const pr = pull(500 + n, ["api/s.ts"]);
+      await github.merge(pr);
+      await waitFor(
+        `#${pr.number} deployed to staging`,
+        () => statusIs(store, pr.number, ["waiting_for_approval"]),
+        60_000,
+        5,
+      );
+    }
+    const seconds_to_staging = (performance.now() - stagingStarted) / 1_000 / staging;
+    // A burst of merges of one component: each thread deploys to staging and stops at the
+    // production approval, or waits for the staging lock, or is superseded by a newer merge.
+    // Settled: no entry queued and no thread running or deploying.
     const settled = async (count: number) => {
       const [inbox, counts] = await Promise.all([store.inboxCounts(), store.threadCounts()]);
       const total = Object.values(counts).reduce((a, b) => a + b, 0);
       const busy = (counts.running ?? 0) + (counts.waiting_for_deploy ?? 0);
-      return inbox.queued === 0 && busy === 0 && total >= count + 2 ? counts : null;
+      return inbox.queued === 0 && busy === 0 && total >= count + staging + 2 ? counts : null;
     };
     const started = performance.now();
     for (let n = 0; n < merges; n++) await github.merge(pull(1_000 + n, ["api/c.ts"]));
@@ -135,10 +160,12 @@ export async function benchWorker(
     await waitFor(`${threads} threads`, () => settled(threads), 1_800_000);
     return {
       merges_per_minute: round(merges_per_minute),
+      staged_in_sequence: staging,
+      seconds_to_staging: round(seconds_to_staging, 1),
       llm_calls_one_component,
       llm_calls_two_components,
       rss_after_threads_mb: round(deploybot.rssMb(), 1),
-      threads: threads + 2,
+      threads: threads + staging + 2,
       statuses: counts,
       staging_deployments: staged,
     };

@@ -21,6 +21,7 @@ import { startHttpServer, WEBHOOK_PATH } from "./http/server.js";
 import { createSlackClient } from "./slack/client.js";
 import { openStore } from "./store/open-store.js";
 import { startWorker, type RunningWorker } from "./worker.js";
+import { wakeOnEnqueue } from "./worker/wake-on-enqueue.js";
 
 /** Process entry: read settings, build collaborators, start the server and the worker. */
 
@@ -89,6 +90,8 @@ async function main(): Promise<void> {
   );
   const probot = createProbot({ env, overrides: { log: rootLog, Octokit } });
   let worker: RunningWorker | undefined;
+  // What the HTTP side queues is handled at once by this process's worker, not at its next poll.
+  const inbox = wakeOnEnqueue(store, () => worker?.wake());
 
   const server = await startHttpServer({
     probot,
@@ -97,20 +100,20 @@ async function main(): Promise<void> {
     log: rootLog.child({ name: "http" }),
     metrics,
     app: createApp({
-      store,
+      store: inbox,
       clock,
       routes: () => [
         healthRoute(store),
         metricsRoute(store, metrics),
         dashboardRoutes({
-          store,
+          store: inbox,
           tokens: settings.apiTokens,
           clock,
           githubUrl,
           slackUrl: new URL(settings.slack.apiUrl).origin,
         }),
-        apiRoutes({ store, clock, tokens: settings.apiTokens, log, lookUpInstallations: true }),
-        slackRoutes({ store, clock, signingSecret: settings.slack.signingSecret, slack, log }),
+        apiRoutes({ store: inbox, clock, tokens: settings.apiTokens, log, lookUpInstallations: true }),
+        slackRoutes({ store: inbox, clock, signingSecret: settings.slack.signingSecret, slack, log }),
       ],
       onReady: (app) => {
         worker = startWorker({

@@ -22,6 +22,8 @@ export interface RunningWorker {
   stop(graceMs?: number): Promise<void>;
   /** Handles every due entry now; for tests and for a graceful shutdown. */
   drain(): Promise<void>;
+  /** Looks for new entries now instead of at the next poll (an entry was just queued in this process). */
+  wake(): void;
 }
 
 interface Task {
@@ -146,6 +148,7 @@ export function startWorker(deps: WorkerDeps): RunningWorker {
         ]).catch((error: unknown) => worker.log.warn({}, `could not hand leases back: ${String(error)}`));
       }
     },
+    wake: kick,
     async drain() {
       await Promise.all([filling, ...[...tasks.values()].map((t) => t.done)]);
       while (await processNextEntry(worker)) {
