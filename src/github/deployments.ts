@@ -1,7 +1,8 @@
 import { statusOf } from "./errors.js";
 import { z } from "zod";
 import type { RepoConfig } from "../config/repo-config.js";
-import type { Octokit, RepoRef } from "./repository.js";
+import type { Octokit } from "./repository.js";
+import type { RepoRef } from "../thread/text.js";
 import { clip } from "../thread/text.js";
 
 /** GitHub Deployments and workflow dispatch, by the deploy workflow contract (docs/workflows.md). */

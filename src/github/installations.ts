@@ -1,5 +1,6 @@
 import type { Store } from "../store/store.js";
-import type { Octokit, RepoRef } from "./repository.js";
+import type { Octokit } from "./repository.js";
+import type { RepoRef } from "../thread/text.js";
 import { repoRefOf } from "../thread/text.js";
 
 /**

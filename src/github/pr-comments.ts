@@ -1,6 +1,7 @@
 import { NO_BLIND_RETRY } from "./deployments.js";
 import { statusOf } from "./errors.js";
-import type { Octokit, RepoRef } from "./repository.js";
+import type { Octokit } from "./repository.js";
+import type { RepoRef } from "../thread/text.js";
 import { clip } from "../thread/text.js";
 
 /**

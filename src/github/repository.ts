@@ -14,8 +14,6 @@ import { clip, type RepoRef } from "../thread/text.js";
 
 export type Octokit = ProbotOctokit;
 
-export { repoRefOf, type RepoRef } from "../thread/text.js";
-
 export type LoadedConfig =
   | { kind: "missing" }
   | { kind: "invalid"; file: string; problems: string[] }

@@ -1,5 +1,6 @@
 import { findRecentDispatch, type DispatchResult } from "./deployments.js";
-import type { Octokit, RepoRef } from "./repository.js";
+import type { Octokit } from "./repository.js";
+import type { RepoRef } from "../thread/text.js";
 import { short } from "../thread/text.js";
 
 /**

@@ -1,4 +1,5 @@
 import type { SlackPort } from "../slack/client.js";
+import { decorateStore } from "../store/decorate-store.js";
 import type { InboxEntry, InboxSource, Store } from "../store/store.js";
 import type { ThreadEvent } from "../thread/events.js";
 import type { ExternalService, Metrics } from "./metrics.js";
@@ -151,14 +152,7 @@ export function instrumentStore(
       return appended;
     },
   };
-  return new Proxy(store, {
-    get(target, property, receiver) {
-      if (typeof property === "string" && property in instrumented)
-        return instrumented[property as keyof Store];
-      const value: unknown = Reflect.get(target, property, receiver);
-      return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-    },
-  });
+  return decorateStore(store, instrumented);
 }
 
 /** The label of a failed call: its HTTP status, or the error's code. */

@@ -1,6 +1,6 @@
 import { finishDeploy } from "../agent/steps/finish.js";
 import type { LoopDeps } from "../agent/loop-deps.js";
-import { repoRefOf } from "../github/repository.js";
+import { repoRefOf } from "../thread/text.js";
 import {
   deploymentIdInRunTitle,
   finalOutcome,

@@ -1,5 +1,5 @@
-import type { Octokit, RepoRef } from "../github/repository.js";
-import { clip, truncate } from "../thread/text.js";
+import type { Octokit } from "../github/repository.js";
+import { clip, truncate, type RepoRef } from "../thread/text.js";
 
 /**
  * A failed deploy, compacted for the model and for humans: the failing job and step, and the few

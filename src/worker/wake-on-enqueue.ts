@@ -1,3 +1,4 @@
+import { decorateStore } from "../store/decorate-store.js";
 import type { Store } from "../store/store.js";
 
 /**
@@ -6,17 +7,11 @@ import type { Store } from "../store/store.js";
  * nothing, wakes nobody; other replicas still find the entry at their next poll.
  */
 export function wakeOnEnqueue(store: Store, wake: () => void): Store {
-  return new Proxy(store, {
-    get(target, property) {
-      if (property === "enqueue") {
-        return async (...args: Parameters<Store["enqueue"]>) => {
-          const stored = await target.enqueue(...args);
-          if (stored) wake();
-          return stored;
-        };
-      }
-      const value: unknown = Reflect.get(target, property, target);
-      return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+  return decorateStore(store, {
+    async enqueue(entry, now) {
+      const stored = await store.enqueue(entry, now);
+      if (stored) wake();
+      return stored;
     },
   });
 }

@@ -1,5 +1,5 @@
 import { findDeploymentForStep } from "../../github/deployments.js";
-import { repoRefOf } from "../../github/repository.js";
+import { repoRefOf } from "../../thread/text.js";
 import type { EventOf } from "../../thread/events.js";
 import { deployFinished, endDeployment, releaseStepLock, settleDeployment } from "./finish.js";
 import { record, type StepRun } from "./step-run.js";

@@ -1,10 +1,9 @@
 import { dispatchWorkflow } from "../../github/deployments.js";
-import { repoRefOf } from "../../github/repository.js";
 import { newEvent, type EventOf } from "../../thread/events.js";
 import { messageOf, rethrowUnlessPermanent } from "../step-errors.js";
 import { endStep } from "./finish.js";
 import { record, recordIntent, type StepRun } from "./step-run.js";
-import { short } from "../../thread/text.js";
+import { short, repoRefOf } from "../../thread/text.js";
 
 /** The store ref that leads from a run deploybot dispatched to its thread and step. */
 export function runRef(repo: string, runId: number): string {

@@ -1,5 +1,4 @@
 import { setDeploymentStatus } from "../../github/deployments.js";
-import { repoRefOf } from "../../github/repository.js";
 import { lockReleasedEntry } from "../../pipeline/internal-entries.js";
 import type { DeploymentRecord, LockHolder } from "../../store/store.js";
 import {
@@ -15,7 +14,7 @@ import type { LoopDeps } from "../loop-deps.js";
 import { lockKeyOf } from "../policy.js";
 import { advanceThread } from "../runner.js";
 import type { StepRun } from "./step-run.js";
-import { clip, short } from "../../thread/text.js";
+import { clip, short, repoRefOf } from "../../thread/text.js";
 
 /** How a deploy step ends: its result recorded once, its deployment closed and its lock freed. */
 

@@ -1,5 +1,5 @@
 import { writePrComment } from "../../github/pr-comments.js";
-import { repoRefOf } from "../../github/repository.js";
+import { repoRefOf } from "../../thread/text.js";
 import { newEvent } from "../../thread/events.js";
 import { prCommentMarker, type PrCommentSync } from "../pr-comment.js";
 import { record, type StepRun } from "./step-run.js";

@@ -1,5 +1,5 @@
 import type { RepoConfig } from "../../config/repo-config.js";
-import { repoRefOf, type RepoRef } from "../../github/repository.js";
+import { repoRefOf, type RepoRef } from "../../thread/text.js";
 import { newEvent, type EventOf, type NewEvent, type Thread, type ThreadEvent } from "../../thread/events.js";
 import { extendView, type ThreadView } from "../../thread/view.js";
 import { append } from "../append.js";

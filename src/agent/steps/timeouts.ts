@@ -1,5 +1,5 @@
 import { setDeploymentStatus } from "../../github/deployments.js";
-import { repoRefOf } from "../../github/repository.js";
+import { repoRefOf } from "../../thread/text.js";
 import type { Plan } from "../loop.js";
 import { endStep, settleDeployment } from "./finish.js";
 import type { StepRun } from "./step-run.js";

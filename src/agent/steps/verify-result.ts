@@ -1,4 +1,3 @@
-import { repoRefOf } from "../../github/repository.js";
 import type { VerifiedPlace } from "../../github/verify-runs.js";
 import { compactFailure } from "../../pipeline/failure.js";
 import type { EventDataOf, Thread } from "../../thread/events.js";
@@ -7,7 +6,7 @@ import { appendUnlessMoved, withAppended } from "../append.js";
 import type { LoopDeps } from "../loop-deps.js";
 import { advanceThread } from "../runner.js";
 import { openVerifications } from "../verify-plan.js";
-import { clip, short } from "../../thread/text.js";
+import { clip, short, repoRefOf } from "../../thread/text.js";
 
 /** How a verification's result reaches its thread: once, while the thread still waits for it. */
 

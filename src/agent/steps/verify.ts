@@ -7,8 +7,7 @@ import { messageOf, rethrowUnlessPermanent } from "../step-errors.js";
 import type { Verification } from "../verify-plan.js";
 import { record, recordIntent, type StepRun } from "./step-run.js";
 import { verifyConclusionOf, verifyFinishedOf } from "./verify-result.js";
-import { repoRefOf } from "../../github/repository.js";
-import { clip, short } from "../../thread/text.js";
+import { clip, short, repoRefOf } from "../../thread/text.js";
 
 /** How long GitHub may take to list the run of a dispatch before a dispatch counts as lost. */
 const RUN_LISTING_GRACE_MS = 10_000;
